@@ -1,0 +1,44 @@
+// swift-tools-version:6.1
+// Legible: interpretable soft prompts for causal language models, on the CPU.
+import PackageDescription
+
+let optimize: [SwiftSetting] = [
+    // Hot loops index raw pointers; exclusivity checks there cost more than they protect.
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Legible",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "legible", targets: ["legible"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .target(
+            name: "CSentencePiece", path: "Sources/CSentencePiece",
+            cxxSettings: [.unsafeFlags(["-std=c++17"])],
+            linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("sentencepiece_train")]),
+        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: optimize),
+        .target(name: "WeightFiles", swiftSettings: optimize),
+        .target(name: "Models", dependencies: ["Kernels", "WeightFiles"], swiftSettings: optimize),
+        .target(name: "Tokenizers", dependencies: ["CSentencePiece"], swiftSettings: optimize),
+        .executableTarget(
+            name: "legible",
+            dependencies: [
+                "Models", "Tokenizers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: optimize),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "WeightFilesTests", dependencies: ["WeightFiles"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// C interface over libsentencepiece (filled in by the tokenizer work).
+#pragma once

@@ -1,0 +1,1 @@
+// Tokenizer protocol and implementations (placeholder).

@@ -1,0 +1,10 @@
+// The `legible` command-line tool: a thin tree of subcommands over the library targets.
+import ArgumentParser
+
+@main
+struct Legible: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "legible",
+        abstract: "Tune interpretable soft prompts for causal language models on the CPU.",
+        subcommands: [])
+}
