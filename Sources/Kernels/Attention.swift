@@ -1,0 +1,95 @@
+// Causal scaled-dot-product attention over a ragged batch, as batched GEMMs per (example, head).
+// Covers GPT-2 (multi-head, full context) and Gemma 3 (grouped-query, optional sliding window).
+// Dimensions: N packed rows, H query heads, G key/value heads, D head size, L one example's length.
+
+public struct AttentionShape: Sendable {
+    public var heads: Int          // H
+    public var kvHeads: Int        // G; H must be a multiple of G
+    public var headSize: Int       // D
+    public var scale: Float        // usually 1/√D
+    public var window: Int?        // a query sees at most this many keys (itself included); nil: all
+
+    public init(heads: Int, kvHeads: Int, headSize: Int, scale: Float, window: Int? = nil) {
+        precondition(heads % kvHeads == 0, "query heads must be a multiple of key/value heads")
+        self.heads = heads; self.kvHeads = kvHeads; self.headSize = headSize
+        self.scale = scale; self.window = window
+    }
+
+    /// First key a query at position i may see.
+    @inline(__always) func firstKey(_ i: Int) -> Int { window.map { max(0, i - $0 + 1) } ?? 0 }
+}
+
+/// A strided view of a (N, heads·D) activation: head h of row n starts at base + n·stride + h·D.
+public struct HeadMatrix {
+    public var base: UnsafeMutablePointer<Float>
+    public var stride: Int
+    public init(_ base: UnsafeMutablePointer<Float>, stride: Int) { self.base = base; self.stride = stride }
+    @inline(__always) func at(row: Int, head: Int, D: Int) -> UnsafeMutablePointer<Float> {
+        base + row * stride + head * D
+    }
+}
+
+/// out (N, H·D) = softmax(scale · q kᵀ + causal mask) · v, per example and head;
+/// probs (H·Σ L²) keeps the probabilities for the backward.
+public func attentionForward(
+    out: HeadMatrix, probs: UnsafeMutablePointer<Float>,
+    q: HeadMatrix, k: HeadMatrix, v: HeadMatrix, batch: RaggedBatch, shape: AttentionShape
+) {
+    let H = shape.heads, D = shape.headSize, group = H / shape.kvHeads
+    for b in 0..<batch.count {
+        let L = batch.lengths[b], row0 = batch.offsets[b]
+        let exampleProbs = probs + batch.attentionOffset(example: b, heads: H)
+        for h in 0..<H {
+            let P = exampleProbs + h * L * L
+            let g = h / group
+            sgemm(.none, .transposed, M: L, N: L, K: D, alpha: shape.scale,
+                  A: q.at(row: row0, head: h, D: D), lda: q.stride,
+                  B: k.at(row: row0, head: g, D: D), ldb: k.stride, beta: 0, C: P, ldc: L)
+            for i in 0..<L {
+                let first = shape.firstKey(i)
+                let row = P + i * L
+                softmaxRow(row + first, count: i + 1 - first)
+                if first > 0 { row.update(repeating: 0, count: first) }
+                if i + 1 < L { (row + i + 1).update(repeating: 0, count: L - i - 1) }
+            }
+            sgemm(.none, .none, M: L, N: D, K: L, A: P, lda: L,
+                  B: v.at(row: row0, head: g, D: D), ldb: v.stride,
+                  beta: 0, C: out.at(row: row0, head: h, D: D), ldc: out.stride)
+        }
+    }
+}
+
+/// Accumulates dq, dk, dv from dout. scratch holds at least maxLength² floats.
+public func attentionBackward(
+    dq: HeadMatrix, dk: HeadMatrix, dv: HeadMatrix, scratch: UnsafeMutablePointer<Float>,
+    dout: HeadMatrix, probs: UnsafePointer<Float>,
+    q: HeadMatrix, k: HeadMatrix, v: HeadMatrix, batch: RaggedBatch, shape: AttentionShape
+) {
+    let H = shape.heads, D = shape.headSize, group = H / shape.kvHeads
+    for b in 0..<batch.count {
+        let L = batch.lengths[b], row0 = batch.offsets[b]
+        let exampleProbs = probs + batch.attentionOffset(example: b, heads: H)
+        for h in 0..<H {
+            let P = exampleProbs + h * L * L
+            let g = h / group
+            let dO = dout.at(row: row0, head: h, D: D)
+            // dP = dO · vᵀ ; dv += Pᵀ · dO
+            sgemm(.none, .transposed, M: L, N: L, K: D, A: dO, lda: dout.stride,
+                  B: v.at(row: row0, head: g, D: D), ldb: v.stride, beta: 0, C: scratch, ldc: L)
+            sgemm(.transposed, .none, M: L, N: D, K: L, A: P, lda: L, B: dO, ldb: dout.stride,
+                  beta: 1, C: dv.at(row: row0, head: g, D: D), ldc: dv.stride)
+            // Softmax backward, in place: dS = P ⊙ (dP − Σⱼ P·dP) · scale. Masked entries have P = 0.
+            for i in 0..<L {
+                softmaxRowBackward(dlogits: scratch + i * L, probs: P + i * L, count: i + 1, scale: shape.scale)
+                if i + 1 < L { (scratch + i * L + i + 1).update(repeating: 0, count: L - i - 1) }
+            }
+            // dq += dS · k ; dk += dSᵀ · q
+            sgemm(.none, .none, M: L, N: D, K: L, A: scratch, lda: L,
+                  B: k.at(row: row0, head: g, D: D), ldb: k.stride,
+                  beta: 1, C: dq.at(row: row0, head: h, D: D), ldc: dq.stride)
+            sgemm(.transposed, .none, M: L, N: D, K: L, A: scratch, lda: L,
+                  B: q.at(row: row0, head: h, D: D), ldb: q.stride,
+                  beta: 1, C: dk.at(row: row0, head: g, D: D), ldc: dk.stride)
+        }
+    }
+}

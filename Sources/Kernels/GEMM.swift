@@ -1,0 +1,31 @@
+// Row-major single-precision matrix products through OpenBLAS's cblas_sgemm, and BLAS facts
+// (core name, thread count) for reports.
+import CBLAS
+
+public enum Transpose { case none, transposed }
+
+/// C (M,N) = alpha · op(A) (M,K) · op(B) (K,N) + beta · C, all row-major with leading dimensions.
+@inline(__always)
+public func sgemm(
+    _ transA: Transpose, _ transB: Transpose, M: Int, N: Int, K: Int,
+    alpha: Float = 1, A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int,
+    beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    if M == 0 || N == 0 { return }
+    cblas_sgemm(
+        CblasRowMajor, transA == .none ? CblasNoTrans : CblasTrans,
+        transB == .none ? CblasNoTrans : CblasTrans,
+        Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
+}
+
+public enum BLAS {
+    /// The kernel family OpenBLAS picked for this CPU (or the one OPENBLAS_CORETYPE forced).
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+}

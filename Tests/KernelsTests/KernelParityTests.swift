@@ -1,0 +1,145 @@
+// Optimized Float kernels against the plain reference kernels (run in Double). Tolerances: 1e-5 relative
+// to the largest value — float32 rounding over reductions of at most a few hundred terms (~√n·6e-8) plus the
+// polynomial exp/tanh (relative error < 2e-7). Backward kernels must accumulate, so gradient buffers start
+// non-zero and the check subtracts that start.
+import Testing
+import Kernels
+import TestSupport
+
+func withBuffers<R>(_ arrays: [[Float]], _ body: ([FloatBuffer]) -> R) -> R {
+    body(arrays.map(FloatBuffer.init))
+}
+
+@Suite struct KernelParityTests {
+    let tolerance = 1e-5
+
+    @Test(arguments: [WeightLayout.inputMajor, .outputMajor])
+    func linear(layout: WeightLayout) {
+        let (N, I, O) = (5, 33, 19)
+        let x = randomArray(N * I, seed: 1), w = randomArray(I * O, seed: 2), b = randomArray(O, seed: 3)
+        let dy = randomArray(N * O, seed: 4)
+        let start = (dx: randomArray(N * I, seed: 5), dw: randomArray(I * O, seed: 6), db: randomArray(O, seed: 7))
+        let out = FloatBuffer(count: N * O)
+        let (X, W, B, DY) = (FloatBuffer(x), FloatBuffer(w), FloatBuffer(b), FloatBuffer(dy))
+        let (DX, DW, DB) = (FloatBuffer(start.dx), FloatBuffer(start.dw), FloatBuffer(start.db))
+        linearForward(out: out.pointer, inp: X.pointer, weight: W.pointer, bias: B.pointer, layout: layout, N: N, I: I, O: O)
+        linearBackward(dinp: DX.pointer, dweight: DW.pointer, dbias: DB.pointer, dout: DY.pointer, inp: X.pointer,
+                       weight: W.pointer, layout: layout, N: N, I: I, O: O)
+        let reference = Reference.linear(x.doubles, w.doubles, b.doubles, layout: layout, N: N, I: I, O: O)
+        let grads = Reference.linearBackward(dy.doubles, x.doubles, w.doubles, layout: layout, N: N, I: I, O: O)
+        #expect(relativeError(out.array.doubles, reference) < tolerance)
+        #expect(relativeError(zip(DX.array, start.dx).map { Double($0 - $1) }, grads.dx) < tolerance)
+        #expect(relativeError(zip(DW.array, start.dw).map { Double($0 - $1) }, grads.dw) < tolerance)
+        #expect(relativeError(zip(DB.array, start.db).map { Double($0 - $1) }, grads.db) < tolerance)
+    }
+
+    @Test func layerNorm() {
+        let (N, C) = (4, 50)
+        let x = randomArray(N * C, seed: 8, scale: 3).map { $0 + 2 }, w = randomArray(C, seed: 9), b = randomArray(C, seed: 10)
+        let dy = randomArray(N * C, seed: 11)
+        let out = FloatBuffer(count: N * C), mean = FloatBuffer(count: N), rstd = FloatBuffer(count: N)
+        let (X, W, B, DY) = (FloatBuffer(x), FloatBuffer(w), FloatBuffer(b), FloatBuffer(dy))
+        let (DX, DW, DB) = (FloatBuffer(count: N * C), FloatBuffer(count: C), FloatBuffer(count: C))
+        layerNormForward(out: out.pointer, mean: mean.pointer, rstd: rstd.pointer, inp: X.pointer, weight: W.pointer,
+                         bias: B.pointer, N: N, C: C, eps: 1e-5)
+        layerNormBackward(dinp: DX.pointer, dweight: DW.pointer, dbias: DB.pointer, dout: DY.pointer, inp: X.pointer,
+                          weight: W.pointer, mean: mean.pointer, rstd: rstd.pointer, N: N, C: C)
+        let grads = Reference.layerNormBackward(dy.doubles, x.doubles, w.doubles, N: N, C: C, eps: 1e-5)
+        #expect(relativeError(out.array.doubles, Reference.layerNorm(x.doubles, w.doubles, b.doubles, N: N, C: C, eps: 1e-5)) < tolerance)
+        #expect(relativeError(DX.array.doubles, grads.dx) < tolerance)
+        #expect(relativeError(DW.array.doubles, grads.dw) < tolerance)
+        #expect(relativeError(DB.array.doubles, grads.db) < tolerance)
+    }
+
+    @Test func gelu() {
+        // Wide range including the tails where tanh saturates; 37 elements exercise the scalar tail.
+        let x = randomArray(37, seed: 12, scale: 4) + [-12, -6, 0, 6, 12], dy = randomArray(42, seed: 13)
+        let out = FloatBuffer(count: x.count), dx = FloatBuffer([Float](repeating: 1, count: x.count))
+        let (X, DY) = (FloatBuffer(x), FloatBuffer(dy))
+        geluForward(out: out.pointer, inp: X.pointer, count: x.count)
+        geluBackward(dinp: dx.pointer, inp: X.pointer, dout: DY.pointer, count: x.count)
+        #expect(relativeError(out.array.doubles, Reference.gelu(x.doubles)) < tolerance)
+        #expect(relativeError(dx.array.map { Double($0 - 1) }, Reference.geluBackward(dy.doubles, x.doubles)) < tolerance)
+    }
+
+    @Test(arguments: [
+        AttentionShape(heads: 3, kvHeads: 3, headSize: 8, scale: 1 / Float(8).squareRoot()),
+        AttentionShape(heads: 4, kvHeads: 1, headSize: 5, scale: 0.3, window: 3),
+    ])
+    func attention(shape: AttentionShape) {
+        let batch = RaggedBatch(lengths: [5, 1, 7])
+        let N = batch.tokenCount, H = shape.heads, G = shape.kvHeads, D = shape.headSize
+        let q = randomArray(N * H * D, seed: 14), k = randomArray(N * G * D, seed: 15), v = randomArray(N * G * D, seed: 16)
+        let dout = randomArray(N * H * D, seed: 17)
+        let (Q, K, V, DOUT) = (FloatBuffer(q), FloatBuffer(k), FloatBuffer(v), FloatBuffer(dout))
+        let out = FloatBuffer(count: N * H * D), probs = FloatBuffer(count: batch.attentionSize(heads: H))
+        let (DQ, DK, DV) = (FloatBuffer(count: q.count), FloatBuffer(count: k.count), FloatBuffer(count: v.count))
+        let scratch = FloatBuffer(count: batch.maxLength * batch.maxLength)
+        let view = { (b: FloatBuffer, heads: Int) in HeadMatrix(b.pointer, stride: heads * D) }
+        attentionForward(out: view(out, H), probs: probs.pointer, q: view(Q, H), k: view(K, G), v: view(V, G),
+                         batch: batch, shape: shape)
+        attentionBackward(dq: view(DQ, H), dk: view(DK, G), dv: view(DV, G), scratch: scratch.pointer,
+                          dout: view(DOUT, H), probs: probs.pointer, q: view(Q, H), k: view(K, G), v: view(V, G),
+                          batch: batch, shape: shape)
+        let reference = Reference.attention(q: q.doubles, k: k.doubles, v: v.doubles, batch: batch, shape: shape)
+        let grads = Reference.attentionBackward(dout.doubles, q: q.doubles, k: k.doubles, v: v.doubles, batch: batch, shape: shape)
+        #expect(relativeError(out.array.doubles, reference) < tolerance)
+        #expect(relativeError(DQ.array.doubles, grads.dq) < tolerance)
+        #expect(relativeError(DK.array.doubles, grads.dk) < tolerance)
+        #expect(relativeError(DV.array.doubles, grads.dv) < tolerance)
+    }
+
+    @Test func crossEntropy() {
+        let (R, V) = (3, 70)
+        let logits = randomArray(R * V, seed: 18, scale: 5), targets: [Int32] = [3, 69, 0], dl: [Float] = [0.5, -1, 2]
+        let losses = FloatBuffer(count: R), probs = FloatBuffer(count: R * V), dlogits = FloatBuffer(count: R * V)
+        let (L, DL) = (FloatBuffer(logits), FloatBuffer(dl))
+        targets.withUnsafeBufferPointer { t in
+            crossEntropyForward(losses: losses.pointer, probs: probs.pointer, logits: L.pointer, targets: t.baseAddress!, R: R, V: V)
+            crossEntropyBackward(dlogits: dlogits.pointer, probs: probs.pointer, targets: t.baseAddress!, dlosses: DL.pointer, R: R, V: V)
+        }
+        #expect(relativeError(losses.array.doubles, Reference.crossEntropy(logits.doubles, targets: targets, V: V)) < tolerance)
+        #expect(relativeError(dlogits.array.doubles, Reference.crossEntropyBackward(dl.doubles, logits.doubles, targets: targets, V: V)) < tolerance)
+    }
+
+    @Test func positionEmbedding() {
+        let (N, C) = (4, 6)
+        let x = randomArray(N * C, seed: 19), wpe = randomArray(3 * C, seed: 20), dy = randomArray(N * C, seed: 21)
+        let positions: [Int32] = [0, 1, 2, 0]
+        let out = FloatBuffer(count: N * C), dx = FloatBuffer(count: N * C), dwpe = FloatBuffer(count: 3 * C)
+        let (X, WPE, DY) = (FloatBuffer(x), FloatBuffer(wpe), FloatBuffer(dy))
+        positions.withUnsafeBufferPointer { p in
+            positionEmbeddingForward(out: out.pointer, inp: X.pointer, wpe: WPE.pointer, positions: p.baseAddress!, N: N, C: C)
+            positionEmbeddingBackward(dinp: dx.pointer, dwpe: dwpe.pointer, dout: DY.pointer, positions: p.baseAddress!, N: N, C: C)
+        }
+        for n in 0..<N {
+            for c in 0..<C {
+                #expect(out[n * C + c] == x[n * C + c] + wpe[Int(positions[n]) * C + c])
+            }
+        }
+        #expect(dx.array == dy)
+        // Position 0 appears twice, so its gradient row is the sum of rows 0 and 3.
+        #expect(dwpe.array[0..<C].elementsEqual((0..<C).map { dy[$0] + dy[3 * C + $0] }))
+    }
+
+    @Test func fastExpAndTanh() {
+        var worstExp = 0.0, worstTanh = 0.0
+        var x: Float = -87
+        while x < 88 {
+            let e = Double(fastExp(x)), t = Double(fastTanh(x))
+            worstExp = max(worstExp, abs(e - _exp(Double(x))) / _exp(Double(x)))
+            worstTanh = max(worstTanh, abs(t - _tanh(Double(x))))
+            x += 0.0137
+        }
+        #expect(worstExp < 3e-7)
+        #expect(worstTanh < 3e-7)
+        #expect(fastExp(-200) == 0)
+        #expect(fastExp(200) == .infinity)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+func _exp(_ x: Double) -> Double { exp(x) }
+func _tanh(_ x: Double) -> Double { tanh(x) }
