@@ -1,0 +1,110 @@
+// GPT-2's pre-tokenizer: splits text into the words BPE works on, as a scanner over Unicode scalars.
+// Follows the regex of OpenAI's gpt-2 `encoder.py`, which tiktoken and Hugging Face share:
+//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// with `\s` = Unicode White_Space, `\p{L}` = letters (L*), `\p{N}` = numbers (Nd, Nl, No).
+
+/// The class of a Unicode scalar as the GPT-2 regex sees it.
+enum GPT2ScalarClass: UInt8 {
+    case letter, number, whitespace, other
+
+    static func of(_ value: UInt32) -> GPT2ScalarClass {
+        if value < 0x10000 { return basicPlane[Int(value)] }
+        return compute(value)
+    }
+
+    private static func compute(_ value: UInt32) -> GPT2ScalarClass {
+        guard let scalar = Unicode.Scalar(value) else { return .other }
+        let properties = scalar.properties
+        if properties.isWhitespace { return .whitespace }
+        switch properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
+            return .letter
+        case .decimalNumber, .letterNumber, .otherNumber:
+            return .number
+        default:
+            return .other
+        }
+    }
+
+    /// Classes of U+0000...U+FFFF, computed once: property lookups cost more than the rest of the scan.
+    private static let basicPlane: [GPT2ScalarClass] = (0..<UInt32(0x10000)).map { compute($0) }
+}
+
+/// Splits valid UTF-8 into GPT-2 pre-tokens (byte ranges), left to right, each regex alternative
+/// tried in order at each position as the regex engine would.
+enum GPT2PreTokenizer {
+    /// Calls `body` with the byte range of each pre-token of `text` (which must be valid UTF-8).
+    @inline(__always)
+    static func split(_ text: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+        let n = text.count
+        var i = 0
+        while i < n {
+            let (first, firstLength) = scalar(text, at: i)
+
+            // 's 't 're 've 'm 'll 'd — lower case only, as in the original regex.
+            if first == 0x27, i + 1 < n {
+                let b1 = text[i + 1]
+                if b1 == UInt8(ascii: "s") || b1 == UInt8(ascii: "t") || b1 == UInt8(ascii: "m")
+                    || b1 == UInt8(ascii: "d") {
+                    body(i..<(i + 2)); i += 2; continue
+                }
+                if i + 2 < n {
+                    let b2 = text[i + 2]
+                    if (b1 == UInt8(ascii: "r") && b2 == UInt8(ascii: "e"))
+                        || (b1 == UInt8(ascii: "v") && b2 == UInt8(ascii: "e"))
+                        || (b1 == UInt8(ascii: "l") && b2 == UInt8(ascii: "l")) {
+                        body(i..<(i + 3)); i += 3; continue
+                    }
+                }
+            }
+
+            var runClass = GPT2ScalarClass.of(first)
+            var runStart = i + firstLength
+            if first == 0x20, runStart < n {
+                // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: a space joins the run that follows it.
+                let (next, nextLength) = scalar(text, at: runStart)
+                let nextClass = GPT2ScalarClass.of(next)
+                if nextClass != .whitespace {
+                    runClass = nextClass
+                    runStart += nextLength
+                }
+            }
+
+            if runClass != .whitespace {
+                var end = runStart
+                while end < n {
+                    let (value, length) = scalar(text, at: end)
+                    if GPT2ScalarClass.of(value) != runClass { break }
+                    end += length
+                }
+                body(i..<end); i = end; continue
+            }
+
+            // `\s+(?!\S)` then `\s+`: a whitespace run that is followed by a non-space gives up its
+            // last scalar (which then starts the next word), unless that would leave it empty.
+            var end = runStart
+            var lastStart = i
+            while end < n {
+                let (value, length) = scalar(text, at: end)
+                if GPT2ScalarClass.of(value) != .whitespace { break }
+                lastStart = end
+                end += length
+            }
+            if end < n && lastStart > i { end = lastStart }
+            body(i..<end); i = end
+        }
+    }
+
+    /// The scalar value starting at byte `i` and its length in bytes.
+    @inline(__always)
+    static func scalar(_ text: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int) {
+        let b0 = UInt32(text[i])
+        if b0 < 0x80 { return (b0, 1) }
+        if b0 < 0xE0 { return ((b0 & 0x1F) << 6 | UInt32(text[i + 1] & 0x3F), 2) }
+        if b0 < 0xF0 {
+            return ((b0 & 0x0F) << 12 | UInt32(text[i + 1] & 0x3F) << 6 | UInt32(text[i + 2] & 0x3F), 3)
+        }
+        return ((b0 & 0x07) << 18 | UInt32(text[i + 1] & 0x3F) << 12 | UInt32(text[i + 2] & 0x3F) << 6
+            | UInt32(text[i + 3] & 0x3F), 4)
+    }
+}

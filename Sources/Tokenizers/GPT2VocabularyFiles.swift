@@ -1,0 +1,128 @@
+// Reading GPT-2 vocabularies from disk: OpenAI's encoder.json + vocab.bpe, Hugging Face's
+// vocab.json + merges.txt (the same formats), and the byte-level BPE kind of Hugging Face's tokenizer.json.
+
+import Foundation
+
+extension GPT2Tokenizer {
+    /// Loads OpenAI's `encoder.json` + `vocab.bpe`, or Hugging Face's `vocab.json` + `merges.txt`.
+    /// `<|endoftext|>`, when the vocabulary has it, is matched whole in the text.
+    public convenience init(vocabularyFile: URL, mergesFile: URL) throws {
+        let vocabulary = try Self.readVocabulary(vocabularyFile)
+        let merges = try Self.readMerges(mergesFile)
+        var added: [String: Int32] = [:]
+        if let endOfText = vocabulary["<|endoftext|>"] { added["<|endoftext|>"] = endOfText }
+        try self.init(vocabulary: vocabulary, merges: merges, addedTokens: added, source: vocabularyFile.path)
+    }
+
+    /// Loads a Hugging Face `tokenizer.json` whose model is BPE with the plain GPT-2 byte-level pre-tokenizer.
+    public convenience init(tokenizerJSON file: URL) throws {
+        let root = try Self.readJSON(file)
+        let path = file.path
+        guard let model = root["model"] as? [String: Any], let type = model["type"] as? String else {
+            throw TokenizerError.malformedFile(path: path, reason: "no \"model\" object with a \"type\"")
+        }
+        guard type == "BPE" else {
+            throw TokenizerError.unsupported(path: path, reason: "model type \(type); only byte-level BPE is read from tokenizer.json")
+        }
+        guard Self.isGPT2ByteLevel(root["pre_tokenizer"]) else {
+            throw TokenizerError.unsupported(
+                path: path, reason: "its pre-tokenizer is not GPT-2's ByteLevel split (only GPT-2's regex is implemented)")
+        }
+        guard let vocabularyObject = model["vocab"] as? [String: Any] else {
+            throw TokenizerError.malformedFile(path: path, reason: "\"model.vocab\" is not an object")
+        }
+        let vocabulary = try Self.ids(vocabularyObject, path: path)
+        var merges: [(String, String)] = []
+        for (index, entry) in ((model["merges"] as? [Any]) ?? []).enumerated() {
+            if let line = entry as? String, let pair = Self.mergePair(line) {
+                merges.append(pair)
+            } else if let pair = entry as? [String], pair.count == 2 {
+                merges.append((pair[0], pair[1]))
+            } else {
+                throw TokenizerError.malformedFile(path: path, reason: "merge \(index + 1) is neither \"a b\" nor [\"a\", \"b\"]")
+            }
+        }
+        var added: [String: Int32] = [:]
+        for entry in (root["added_tokens"] as? [[String: Any]]) ?? [] {
+            guard let content = entry["content"] as? String, let id = (entry["id"] as? NSNumber)?.int32Value else {
+                throw TokenizerError.malformedFile(path: path, reason: "an added token lacks \"content\" or \"id\"")
+            }
+            added[content] = id
+        }
+        try self.init(vocabulary: vocabulary, merges: merges, addedTokens: added, source: path)
+    }
+
+    private static func isGPT2ByteLevel(_ preTokenizer: Any?) -> Bool {
+        guard let object = preTokenizer as? [String: Any], let type = object["type"] as? String else { return false }
+        if type == "ByteLevel" { return (object["use_regex"] as? Bool) ?? true }
+        if type == "Sequence", let steps = object["pretokenizers"] as? [Any], steps.count == 1 {
+            return isGPT2ByteLevel(steps[0])
+        }
+        return false
+    }
+
+    static func readJSON(_ file: URL) throws -> [String: Any] {
+        let data = try readFile(file)
+        do {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw TokenizerError.malformedFile(path: file.path, reason: "the top level is not a JSON object")
+            }
+            return object
+        } catch let error as TokenizerError {
+            throw error
+        } catch {
+            throw TokenizerError.malformedFile(path: file.path, reason: "not valid JSON (\(error.localizedDescription))")
+        }
+    }
+
+    static func readFile(_ file: URL) throws -> Data {
+        do {
+            return try Data(contentsOf: file)
+        } catch {
+            throw TokenizerError.unreadableFile(path: file.path, reason: error.localizedDescription)
+        }
+    }
+
+    /// `{"token": id, …}` as read from encoder.json / vocab.json.
+    static func readVocabulary(_ file: URL) throws -> [String: Int32] {
+        try ids(readJSON(file), path: file.path)
+    }
+
+    private static func ids(_ object: [String: Any], path: String) throws -> [String: Int32] {
+        var vocabulary: [String: Int32] = [:]
+        vocabulary.reserveCapacity(object.count)
+        for (token, value) in object {
+            guard let number = value as? NSNumber, let id = Int32(exactly: number.doubleValue) else {
+                throw TokenizerError.malformedFile(path: path, reason: "the id of \(token.debugDescription) is not an integer")
+            }
+            vocabulary[token] = id
+        }
+        return vocabulary
+    }
+
+    /// The ranked merges of vocab.bpe / merges.txt: one `left right` pair per line after a `#version` line.
+    static func readMerges(_ file: URL) throws -> [(String, String)] {
+        let data = try readFile(file)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw TokenizerError.malformedFile(path: file.path, reason: "not UTF-8 text")
+        }
+        var merges: [(String, String)] = []
+        merges.reserveCapacity(50_000)
+        // "\r\n" is one Character in Swift, so it is a separator of its own.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (number, line) in lines.enumerated() {
+            if line.isEmpty || (number == 0 && line.hasPrefix("#version")) { continue }
+            guard let pair = mergePair(line) else {
+                throw TokenizerError.malformedFile(path: file.path, reason: "line \(number + 1) is not two tokens separated by one space")
+            }
+            merges.append(pair)
+        }
+        return merges
+    }
+
+    private static func mergePair(_ line: some StringProtocol) -> (String, String)? {
+        let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        return (String(parts[0]), String(parts[1]))
+    }
+}
