@@ -93,3 +93,29 @@ public func attentionBackward(
         }
     }
 }
+
+/// Attention for `count` new queries against a key/value cache that already holds `past` earlier
+/// positions plus these new ones: the incremental-decoding form. Query i sits at position past + i.
+/// scores needs count · (past + count) floats.
+public func cachedAttentionForward(
+    out: HeadMatrix, scores: UnsafeMutablePointer<Float>,
+    q: HeadMatrix, kCache: HeadMatrix, vCache: HeadMatrix, past: Int, count: Int, shape: AttentionShape
+) {
+    let H = shape.heads, D = shape.headSize, group = H / shape.kvHeads, keys = past + count
+    for h in 0..<H {
+        let g = h / group
+        sgemm(.none, .transposed, M: count, N: keys, K: D, alpha: shape.scale,
+              A: q.at(row: 0, head: h, D: D), lda: q.stride,
+              B: kCache.at(row: 0, head: g, D: D), ldb: kCache.stride, beta: 0, C: scores, ldc: keys)
+        for i in 0..<count {
+            let position = past + i, first = shape.firstKey(position)
+            let row = scores + i * keys
+            softmaxRow(row + first, count: position + 1 - first)
+            if first > 0 { row.update(repeating: 0, count: first) }
+            if position + 1 < keys { (row + position + 1).update(repeating: 0, count: keys - position - 1) }
+        }
+        sgemm(.none, .none, M: count, N: D, K: keys, A: scores, lda: keys,
+              B: vCache.at(row: 0, head: g, D: D), ldb: vCache.stride,
+              beta: 0, C: out.at(row: 0, head: h, D: D), ldc: out.stride)
+    }
+}

@@ -1,1 +1,113 @@
+// The interface every language model in Legible offers: input embeddings in, logits out only where asked,
+// and a backward to the input embeddings (frozen weights) or to the weights too (full).
 import Kernels
+
+/// Which logits to compute: rows of the packed batch, and optionally only some vocabulary rows.
+public struct HeadRequest: Sendable {
+    /// Packed row indices (see RaggedBatch) at which to apply the LM head.
+    public var rows: [Int]
+    /// Vocabulary ids whose logits are wanted, in this order; nil means the whole vocabulary.
+    public var vocabulary: [Int32]?
+
+    public init(rows: [Int], vocabulary: [Int32]? = nil) {
+        self.rows = rows; self.vocabulary = vocabulary
+    }
+
+    /// The last real token of every example: what a classifier reads.
+    public static func lastTokens(of batch: RaggedBatch, vocabulary: [Int32]? = nil) -> HeadRequest {
+        HeadRequest(rows: batch.lastRows, vocabulary: vocabulary)
+    }
+
+    /// Every position of every example.
+    public static func allTokens(of batch: RaggedBatch, vocabulary: [Int32]? = nil) -> HeadRequest {
+        HeadRequest(rows: Array(0..<batch.tokenCount), vocabulary: vocabulary)
+    }
+}
+
+public enum BackwardMode: Sendable {
+    /// Gradients with respect to the input embeddings only; no weight-gradient GEMMs.
+    case frozenWeights
+    /// Input gradients plus weight gradients, accumulated into `gradients` (same layout as the parameters).
+    case full
+}
+
+public enum ModelError: Error, CustomStringConvertible, Equatable {
+    case sequenceTooLong(length: Int, limit: Int)
+    case emptyBatch
+    case tokenOutOfRange(id: Int32, vocabularySize: Int)
+    case headRowOutOfRange(row: Int, tokenCount: Int)
+    case backwardWithoutForward
+
+    public var description: String {
+        switch self {
+        case .sequenceTooLong(let length, let limit):
+            return "a sequence of \(length) tokens exceeds the model's context of \(limit) positions"
+        case .emptyBatch: return "the batch holds no tokens"
+        case .tokenOutOfRange(let id, let size): return "token id \(id) is outside the vocabulary (0..<\(size))"
+        case .headRowOutOfRange(let row, let count): return "LM head row \(row) is outside the batch's \(count) tokens"
+        case .backwardWithoutForward: return "backward was called before a forward pass"
+        }
+    }
+}
+
+/// Logits for the rows of a HeadRequest: (R, Vsel), row-major, owned by the model until its next forward.
+public struct Logits {
+    public let pointer: UnsafePointer<Float>
+    public let rows: Int
+    public let columns: Int
+
+    public func row(_ r: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: pointer + r * columns, count: columns)
+    }
+}
+
+public protocol CausalLM: AnyObject {
+    /// C: width of the input embeddings.
+    var width: Int { get }
+    /// V
+    var vocabularySize: Int { get }
+    /// Longest sequence the model accepts; nil when unbounded.
+    var contextLength: Int? { get }
+    var parameterCount: Int { get }
+    /// Short description for reports: architecture and size.
+    var summary: String { get }
+
+    /// Writes the input embeddings of `ids` into out (count, C): what the model itself uses for a token.
+    func embed(_ ids: [Int32], into out: UnsafeMutablePointer<Float>) throws
+
+    /// Runs the model on input embeddings (N, C), packed as described by `batch`, and returns logits at the
+    /// requested rows. Buffers grow only when a batch is larger than any before.
+    func forward(inputs: UnsafePointer<Float>, batch: RaggedBatch, head: HeadRequest) throws -> Logits
+
+    /// From d(loss)/d(logits) for the last forward's head request (R, Vsel), returns d(loss)/d(inputs) (N, C).
+    func backward(dLogits: UnsafePointer<Float>, mode: BackwardMode) throws -> UnsafePointer<Float>
+
+    /// A KV-cached decoder for generation, holding up to `capacity` tokens.
+    func makeDecoder(capacity: Int) -> any TokenDecoder
+}
+
+public extension CausalLM {
+    /// Convenience: forward from token ids, one array per example.
+    func forward(ids: [[Int32]], head: (RaggedBatch) -> HeadRequest) throws -> Logits {
+        let batch = try Self.batch(for: ids)
+        let flat = ids.flatMap { $0 }
+        let inputs = FloatBuffer(count: flat.count * width)
+        try embed(flat, into: inputs.pointer)
+        return try forward(inputs: inputs.pointer, batch: batch, head: head(batch))
+    }
+
+    static func batch(for ids: [[Int32]]) throws -> RaggedBatch {
+        guard !ids.isEmpty, ids.allSatisfy({ !$0.isEmpty }) else { throw ModelError.emptyBatch }
+        return RaggedBatch(lengths: ids.map(\.count))
+    }
+}
+
+/// Incremental decoding with a key/value cache: feed tokens, get the next-token logits (V).
+public protocol TokenDecoder: AnyObject {
+    /// Tokens held in the cache so far.
+    var position: Int { get }
+    var capacity: Int { get }
+    /// Appends tokens and returns the logits after the last one.
+    func append(_ ids: [Int32]) throws -> UnsafeBufferPointer<Float>
+    func reset()
+}

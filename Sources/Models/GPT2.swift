@@ -1,0 +1,225 @@
+// GPT-2 (Radford et al. 2019) as in Hugging Face's modeling_gpt2.py, with an explicit forward and backward
+// over packed ragged batches (llm.c's gpt2_forward/gpt2_backward, generalized to ragged lengths and a
+// selective LM head). Dimensions: N packed tokens, R head rows, C channels, V vocabulary, S = Vsel.
+import Foundation
+import Kernels
+
+public final class GPT2: CausalLM {
+    public let config: GPT2Config
+    public let layout: ParameterLayout
+    /// Every weight, in one allocation laid out by `layout`.
+    public let parameters: FloatBuffer
+    let weights: GPT2Tensors
+    /// Weight gradients in the same layout; allocated on the first full backward, then accumulated into.
+    public private(set) var gradients: FloatBuffer?
+
+    private var activations = GPT2Activations()
+    private var last: ForwardRecord?
+
+    public var width: Int { config.width }
+    public var vocabularySize: Int { config.vocabularySize }
+    public var contextLength: Int? { config.positions }
+    public var parameterCount: Int { layout.entries.reduce(0) { $0 + $1.count } }
+    public var summary: String {
+        "GPT-2 (\(config.layers) layers, \(config.heads) heads, width \(config.width), vocabulary \(config.vocabularySize))"
+    }
+
+    var attentionShape: AttentionShape {
+        AttentionShape(heads: config.heads, kvHeads: config.heads, headSize: config.headSize,
+                       scale: 1 / Float(config.headSize).squareRoot())
+    }
+
+    /// A model with zeroed weights, for loaders to fill.
+    init(config: GPT2Config) {
+        self.config = config
+        layout = config.parameterLayout
+        parameters = FloatBuffer(count: layout.totalCount)
+        weights = GPT2Tensors(layout: layout, layers: config.layers, base: parameters.pointer)
+    }
+
+    /// Random weights as transformers initializes GPT-2: normal(0, 0.02) matrices, unit LayerNorm gains,
+    /// zero biases. Enough for tests and benchmarks of the full-size shapes.
+    public convenience init(randomWeightsFor config: GPT2Config, seed: UInt64) throws {
+        try config.validate()
+        self.init(config: config)
+        var rng = SeededGenerator(seed: seed)
+        for entry in layout.entries {
+            let p = parameters.pointer + entry.offset
+            if entry.name.hasSuffix(".bias") {
+                continue
+            } else if entry.name.hasPrefix("ln") || entry.name.contains(".ln_") {
+                p.update(repeating: 1, count: entry.count)
+            } else {
+                for i in 0..<entry.count { p[i] = 0.02 * rng.nextNormal() }
+            }
+        }
+    }
+
+    public func zeroGradients() { gradients?.zero() }
+
+    public func embed(_ ids: [Int32], into out: UnsafeMutablePointer<Float>) throws {
+        for id in ids where id < 0 || Int(id) >= config.vocabularySize {
+            throw ModelError.tokenOutOfRange(id: id, vocabularySize: config.vocabularySize)
+        }
+        ids.withUnsafeBufferPointer {
+            tokenEmbeddingForward(out: out, ids: $0.baseAddress!, wte: weights.wte, N: ids.count, C: config.width)
+        }
+    }
+
+    /// The token embedding matrix (V, C): what `embed` reads and the LM head is tied to.
+    public var tokenEmbeddings: UnsafePointer<Float> { UnsafePointer(weights.wte) }
+
+    // MARK: Forward
+
+    public func forward(inputs: UnsafePointer<Float>, batch: RaggedBatch, head: HeadRequest) throws -> Logits {
+        try validate(batch: batch, head: head)
+        let (N, C, L) = (batch.tokenCount, config.width, config.layers)
+        let R = head.rows.count, S = head.vocabulary?.count ?? config.vocabularySize
+        let shape = attentionShape
+        activations.reserve(layers: L, tokens: N, width: C, attention: batch.attentionSize(heads: config.heads),
+                            headRows: R, headColumns: S, subset: head.vocabulary != nil)
+        let a = activations
+        let positions = batch.positions
+        positions.withUnsafeBufferPointer {
+            positionEmbeddingForward(out: a.encoded.pointer, inp: inputs, wpe: weights.wpe, positions: $0.baseAddress!, N: N, C: C)
+        }
+        for l in 0..<L {
+            let w = weights.blocks[l], x = a.layerInput(l), s = a.layers[l]
+            layerNormForward(out: s.ln1.pointer, mean: s.ln1Mean.pointer, rstd: s.ln1Rstd.pointer, inp: x,
+                             weight: w.ln1Weight, bias: w.ln1Bias, N: N, C: C, eps: config.layerNormEpsilon)
+            linearForward(out: s.qkv.pointer, inp: s.ln1.pointer, weight: w.qkvWeight, bias: w.qkvBias,
+                          layout: .inputMajor, N: N, I: C, O: 3 * C)
+            let qkv = s.qkv.pointer
+            attentionForward(out: HeadMatrix(s.attention.pointer, stride: C), probs: s.probabilities.pointer,
+                             q: HeadMatrix(qkv, stride: 3 * C), k: HeadMatrix(qkv + C, stride: 3 * C),
+                             v: HeadMatrix(qkv + 2 * C, stride: 3 * C), batch: batch, shape: shape)
+            linearForward(out: s.middle.pointer, inp: s.attention.pointer, weight: w.attentionProjWeight,
+                          bias: w.attentionProjBias, layout: .inputMajor, N: N, I: C, O: C)
+            addInPlace(s.middle.pointer, x, count: N * C)
+            layerNormForward(out: s.ln2.pointer, mean: s.ln2Mean.pointer, rstd: s.ln2Rstd.pointer, inp: s.middle.pointer,
+                             weight: w.ln2Weight, bias: w.ln2Bias, N: N, C: C, eps: config.layerNormEpsilon)
+            linearForward(out: s.fc.pointer, inp: s.ln2.pointer, weight: w.fcWeight, bias: w.fcBias,
+                          layout: .inputMajor, N: N, I: C, O: 4 * C)
+            geluForward(out: s.fcGelu.pointer, inp: s.fc.pointer, count: N * 4 * C)
+            linearForward(out: s.output.pointer, inp: s.fcGelu.pointer, weight: w.fcProjWeight, bias: w.fcProjBias,
+                          layout: .inputMajor, N: N, I: 4 * C, O: C)
+            addInPlace(s.output.pointer, s.middle.pointer, count: N * C)
+        }
+        // The final LayerNorm and the head run only on the requested rows.
+        let final = a.layerInput(L)
+        for (r, row) in head.rows.enumerated() { (a.headInput.pointer + r * C).update(from: final + row * C, count: C) }
+        layerNormForward(out: a.lnf.pointer, mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer, inp: a.headInput.pointer,
+                         weight: weights.lnfWeight, bias: weights.lnfBias, N: R, C: C, eps: config.layerNormEpsilon)
+        let headWeights = headMatrix(for: head.vocabulary)
+        linearForward(out: a.logits.pointer, inp: a.lnf.pointer, weight: headWeights, bias: nil,
+                      layout: .outputMajor, N: R, I: C, O: S)
+        last = ForwardRecord(batch: batch, head: head, positions: positions)
+        return Logits(pointer: a.logits.pointer, rows: R, columns: S)
+    }
+
+    /// The LM head's (S, C) matrix: wte itself, or the requested rows of it gathered once per forward.
+    private func headMatrix(for vocabulary: [Int32]?) -> UnsafePointer<Float> {
+        guard let vocabulary else { return UnsafePointer(weights.wte) }
+        let C = config.width, gathered = activations.headWeights.pointer
+        for (j, id) in vocabulary.enumerated() { (gathered + j * C).update(from: weights.wte + Int(id) * C, count: C) }
+        return UnsafePointer(gathered)
+    }
+
+    private func validate(batch: RaggedBatch, head: HeadRequest) throws {
+        guard batch.tokenCount > 0 else { throw ModelError.emptyBatch }
+        if batch.maxLength > config.positions {
+            throw ModelError.sequenceTooLong(length: batch.maxLength, limit: config.positions)
+        }
+        for row in head.rows where row < 0 || row >= batch.tokenCount {
+            throw ModelError.headRowOutOfRange(row: row, tokenCount: batch.tokenCount)
+        }
+        for id in head.vocabulary ?? [] where id < 0 || Int(id) >= config.vocabularySize {
+            throw ModelError.tokenOutOfRange(id: id, vocabularySize: config.vocabularySize)
+        }
+    }
+
+    // MARK: Backward
+
+    public func backward(dLogits: UnsafePointer<Float>, mode: BackwardMode) throws -> UnsafePointer<Float> {
+        guard let last else { throw ModelError.backwardWithoutForward }
+        let batch = last.batch, head = last.head
+        let (N, C) = (batch.tokenCount, config.width)
+        let R = head.rows.count, S = head.vocabulary?.count ?? config.vocabularySize
+        let shape = attentionShape
+        let full = mode == .full
+        if full && gradients == nil { gradients = FloatBuffer(count: layout.totalCount) }
+        let grads = gradients.map { GPT2Tensors(layout: layout, layers: config.layers, base: $0.pointer) }
+        let g = full ? grads : nil
+        var a = activations
+
+        // LM head: logits = lnf · Eᵀ, with E tied to wte.
+        let dLnf = a.dHeadRows.zeroed(R * C)
+        let headWeights = head.vocabulary == nil ? UnsafePointer(weights.wte) : UnsafePointer(a.headWeights.pointer)
+        let dHeadWeights: UnsafeMutablePointer<Float>? =
+            !full ? nil : head.vocabulary == nil ? g!.wte : a.dHeadWeights.zeroed(S * C)
+        linearBackward(dinp: dLnf, dweight: dHeadWeights, dbias: nil, dout: dLogits, inp: a.lnf.pointer,
+                       weight: headWeights, layout: .outputMajor, N: R, I: C, O: S)
+        if full, let vocabulary = head.vocabulary {
+            for (j, id) in vocabulary.enumerated() { addInPlace(g!.wte + Int(id) * C, a.dHeadWeights.pointer + j * C, count: C) }
+        }
+        let dHeadInput = a.dHeadInput.zeroed(R * C)
+        layerNormBackward(dinp: dHeadInput, dweight: g?.lnfWeight, dbias: g?.lnfBias, dout: dLnf,
+                          inp: a.headInput.pointer, weight: weights.lnfWeight,
+                          mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer, N: R, C: C)
+        let dResidual = a.dResidual.zeroed(N * C)
+        for (r, row) in head.rows.enumerated() { addInPlace(dResidual + row * C, dHeadInput + r * C, count: C) }
+
+        // Blocks in reverse; dResidual carries d(loss)/d(residual stream) down through them.
+        for l in stride(from: config.layers - 1, through: 0, by: -1) {
+            let w = weights.blocks[l], s = a.layers[l], x = a.layerInput(l), gl = g?.blocks[l]
+            // output = middle + fcProj(gelu(fc(ln2(middle))))
+            let dFcGelu = a.dWide.zeroed(N * 4 * C)
+            linearBackward(dinp: dFcGelu, dweight: gl?.fcProjWeight, dbias: gl?.fcProjBias, dout: dResidual,
+                           inp: s.fcGelu.pointer, weight: w.fcProjWeight, layout: .inputMajor, N: N, I: 4 * C, O: C)
+            let dFc = a.dWide2.zeroed(N * 4 * C)
+            geluBackward(dinp: dFc, inp: s.fc.pointer, dout: dFcGelu, count: N * 4 * C)
+            let dLn2 = a.dNorm.zeroed(N * C)
+            linearBackward(dinp: dLn2, dweight: gl?.fcWeight, dbias: gl?.fcBias, dout: dFc,
+                           inp: s.ln2.pointer, weight: w.fcWeight, layout: .inputMajor, N: N, I: C, O: 4 * C)
+            layerNormBackward(dinp: dResidual, dweight: gl?.ln2Weight, dbias: gl?.ln2Bias, dout: dLn2,
+                              inp: s.middle.pointer, weight: w.ln2Weight, mean: s.ln2Mean.pointer,
+                              rstd: s.ln2Rstd.pointer, N: N, C: C)
+            // middle = x + proj(attention(qkv(ln1(x))))
+            let dAttention = a.dNorm.zeroed(N * C)
+            linearBackward(dinp: dAttention, dweight: gl?.attentionProjWeight, dbias: gl?.attentionProjBias,
+                           dout: dResidual, inp: s.attention.pointer, weight: w.attentionProjWeight,
+                           layout: .inputMajor, N: N, I: C, O: C)
+            let dQkv = a.dWide.zeroed(N * 3 * C), qkv = s.qkv.pointer
+            attentionBackward(dq: HeadMatrix(dQkv, stride: 3 * C), dk: HeadMatrix(dQkv + C, stride: 3 * C),
+                              dv: HeadMatrix(dQkv + 2 * C, stride: 3 * C),
+                              scratch: a.attentionScratch.zeroed(batch.maxLength * batch.maxLength),
+                              dout: HeadMatrix(dAttention, stride: C), probs: s.probabilities.pointer,
+                              q: HeadMatrix(qkv, stride: 3 * C), k: HeadMatrix(qkv + C, stride: 3 * C),
+                              v: HeadMatrix(qkv + 2 * C, stride: 3 * C), batch: batch, shape: shape)
+            let dLn1 = a.dWide2.zeroed(N * C)
+            linearBackward(dinp: dLn1, dweight: gl?.qkvWeight, dbias: gl?.qkvBias, dout: dQkv,
+                           inp: s.ln1.pointer, weight: w.qkvWeight, layout: .inputMajor, N: N, I: C, O: 3 * C)
+            layerNormBackward(dinp: dResidual, dweight: gl?.ln1Weight, dbias: gl?.ln1Bias, dout: dLn1,
+                              inp: x, weight: w.ln1Weight, mean: s.ln1Mean.pointer, rstd: s.ln1Rstd.pointer, N: N, C: C)
+        }
+        // encoded = inputs + wpe[position]: the inputs' gradient is dResidual itself.
+        if full {
+            last.positions.withUnsafeBufferPointer {
+                positionEmbeddingBackward(dinp: nil, dwpe: g!.wpe, dout: dResidual, positions: $0.baseAddress!, N: N, C: C)
+            }
+        }
+        activations = a
+        return UnsafePointer(dResidual)
+    }
+
+    public func makeDecoder(capacity: Int) -> any TokenDecoder {
+        GPT2Decoder(model: self, capacity: min(capacity, config.positions))
+    }
+}
+
+/// What backward needs to know about the forward it follows.
+struct ForwardRecord {
+    let batch: RaggedBatch
+    let head: HeadRequest
+    let positions: [Int32]
+}

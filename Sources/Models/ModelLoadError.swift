@@ -1,0 +1,25 @@
+// Errors from reading a model off disk, each with what the user can do about it.
+
+public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
+    case missingFile(String, hint: String)
+    case invalidConfig(String)
+    case missingTensor(name: String)
+    case unexpectedTensor(name: String)
+    case wrongShape(name: String, expected: [Int], found: [Int])
+    case wrongDType(name: String, found: String)
+    case unknownModel(String)
+
+    public var description: String {
+        switch self {
+        case .missingFile(let path, let hint): return "\(path) not found: \(hint)"
+        case .invalidConfig(let problem): return "invalid model config: \(problem)"
+        case .missingTensor(let name): return "checkpoint lacks tensor '\(name)'"
+        case .unexpectedTensor(let name): return "checkpoint has tensor '\(name)', which this architecture does not use"
+        case .wrongShape(let name, let expected, let found):
+            return "tensor '\(name)' has shape \(found), expected \(expected)"
+        case .wrongDType(let name, let found): return "tensor '\(name)' has dtype \(found); expected F32, F16 or BF16"
+        case .unknownModel(let path):
+            return "\(path) is not a model Legible knows: expected a directory with config.json and model.safetensors (GPT-2) or a .gguf file (Gemma 3)"
+        }
+    }
+}

@@ -1,0 +1,80 @@
+// Next-token choice: greedy, or sampling with temperature, top-k and top-p (nucleus, Holtzman et al. 2020),
+// from a seeded generator so a run can be repeated.
+import Kernels
+
+public struct SamplingOptions: Sendable {
+    /// 0 picks the most likely token (greedy).
+    public var temperature: Float = 1
+    /// Keep only the k most likely tokens; nil keeps all.
+    public var topK: Int?
+    /// Keep the smallest set of most likely tokens whose probability reaches p; nil keeps all.
+    public var topP: Float?
+    public var seed: UInt64 = 0
+
+    public init(temperature: Float = 1, topK: Int? = nil, topP: Float? = nil, seed: UInt64 = 0) {
+        self.temperature = temperature; self.topK = topK; self.topP = topP; self.seed = seed
+    }
+
+    public static let greedy = SamplingOptions(temperature: 0)
+}
+
+public struct Sampler {
+    public let options: SamplingOptions
+    private var rng: SeededGenerator
+
+    public init(_ options: SamplingOptions) {
+        self.options = options
+        rng = SeededGenerator(seed: options.seed)
+    }
+
+    public mutating func next(from logits: UnsafeBufferPointer<Float>) -> Int32 {
+        if options.temperature <= 0 || options.topK == 1 { return Int32(argmax(logits)) }
+        // Candidates by falling logit, cut by top-k, then turned into probabilities at the temperature.
+        var candidates = Array(0..<logits.count)
+        if let k = options.topK, k < candidates.count {
+            candidates = Array(candidates.partialSorted(by: { logits[$0] > logits[$1] }, prefix: k))
+        } else {
+            candidates.sort { logits[$0] > logits[$1] }
+        }
+        let top = logits[candidates[0]]
+        var weights = candidates.map { Double(fastExp((logits[$0] - top) / options.temperature)) }
+        let total = weights.reduce(0, +)
+        weights = weights.map { $0 / total }
+        if let p = options.topP, p < 1 {
+            var cumulative = 0.0, keep = 0
+            while keep < weights.count && (keep == 0 || cumulative < Double(p)) { cumulative += weights[keep]; keep += 1 }
+            candidates.removeSubrange(keep...)
+            weights.removeSubrange(keep...)
+        }
+        var u = Double(rng.nextUnit()) * weights.reduce(0, +)
+        for (id, w) in zip(candidates, weights) {
+            u -= w
+            if u < 0 { return Int32(id) }
+        }
+        return Int32(candidates.last!)
+    }
+}
+
+public func argmax(_ values: UnsafeBufferPointer<Float>) -> Int {
+    var best = 0
+    for i in 1..<values.count where values[i] > values[best] { best = i }
+    return best
+}
+
+extension Array {
+    /// The first `prefix` elements in sorted order; the rest in no particular order.
+    func partialSorted(by areInIncreasingOrder: (Element, Element) -> Bool, prefix: Int) -> ArraySlice<Element> {
+        var heap = Array(self.prefix(prefix)).sorted(by: areInIncreasingOrder)
+        for element in self.dropFirst(prefix) where areInIncreasingOrder(element, heap[heap.count - 1]) {
+            // Insert into the sorted prefix, dropping its last element.
+            var lo = 0, hi = heap.count - 1
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if areInIncreasingOrder(element, heap[mid]) { hi = mid } else { lo = mid + 1 }
+            }
+            heap.removeLast()
+            heap.insert(element, at: lo)
+        }
+        return heap[...]
+    }
+}
