@@ -1,0 +1,68 @@
+// Finding and loading the tokenizer stored in a model directory, whatever its file format.
+// File names are those of Hugging Face model repositories and of OpenAI's GPT-2 release.
+
+import Foundation
+
+/// Loads the tokenizer of a model directory.
+public enum TokenizerLoader {
+    /// The tokenizer files found in a directory, in the order they are tried.
+    public enum Format: Equatable, Sendable {
+        /// Hugging Face `tokenizer.json` (byte-level BPE only).
+        case tokenizerJSON
+        /// Hugging Face `vocab.json` + `merges.txt`.
+        case vocabJSONAndMerges
+        /// OpenAI `encoder.json` + `vocab.bpe`.
+        case encoderJSONAndVocabBPE
+        /// SentencePiece `tokenizer.model`.
+        case sentencePieceModel
+    }
+
+    /// The formats present in `directory`, most preferred first.
+    public static func formats(in directory: URL) -> [Format] {
+        func exists(_ name: String) -> Bool {
+            FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)
+        }
+        var found: [Format] = []
+        if exists("tokenizer.json") { found.append(.tokenizerJSON) }
+        if exists("vocab.json") && exists("merges.txt") { found.append(.vocabJSONAndMerges) }
+        if exists("encoder.json") && exists("vocab.bpe") { found.append(.encoderJSONAndVocabBPE) }
+        if exists("tokenizer.model") { found.append(.sentencePieceModel) }
+        return found
+    }
+
+    /// Loads the tokenizer in `directory`. A `tokenizer.json` this package cannot read (one that is
+    /// not byte-level BPE, like Gemma's) gives way to the next format present.
+    public static func load(directory: URL) throws -> any Tokenizer {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TokenizerError.unreadableFile(path: directory.path, reason: "no such directory")
+        }
+        let formats = formats(in: directory)
+        guard !formats.isEmpty else { throw TokenizerError.noTokenizerFiles(directory: directory.path) }
+        var firstError: Error?
+        for format in formats {
+            do {
+                return try load(format, directory: directory)
+            } catch let error as TokenizerError {
+                guard case .unsupported = error else { throw error }
+                firstError = firstError ?? error
+            }
+        }
+        throw firstError!
+    }
+
+    /// Loads one format from `directory`.
+    public static func load(_ format: Format, directory: URL) throws -> any Tokenizer {
+        let file = { (name: String) in directory.appendingPathComponent(name) }
+        switch format {
+        case .tokenizerJSON:
+            return try GPT2Tokenizer(tokenizerJSON: file("tokenizer.json"))
+        case .vocabJSONAndMerges:
+            return try GPT2Tokenizer(vocabularyFile: file("vocab.json"), mergesFile: file("merges.txt"))
+        case .encoderJSONAndVocabBPE:
+            return try GPT2Tokenizer(vocabularyFile: file("encoder.json"), mergesFile: file("vocab.bpe"))
+        case .sentencePieceModel:
+            return try SentencePieceTokenizer(modelFile: file("tokenizer.model"))
+        }
+    }
+}
