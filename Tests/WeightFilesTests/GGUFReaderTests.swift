@@ -365,7 +365,7 @@ import Testing
 
     @Test("random corruption of the header never crashes")
     func randomCorruption() throws {
-        var generator = SplitMix64(seed: 7)
+        var generator = CorruptionRandom(seed: 7)
         let headerEnd = try GGUFFile(path: GGUFFixtures.url("tiny.gguf").path).dataOffset
         var refused = 0
         for _ in 0..<300 {
@@ -380,7 +380,7 @@ import Testing
 }
 
 /// A small deterministic generator so the corruption test is reproducible.
-struct SplitMix64: RandomNumberGenerator {
+private struct CorruptionRandom: RandomNumberGenerator {  // SplitMix64
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
