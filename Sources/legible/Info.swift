@@ -1,0 +1,38 @@
+// `legible info`: what a model is and what it will run on.
+import ArgumentParser
+import Foundation
+import Kernels
+import Models
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a model's configuration, size and the BLAS it runs on.")
+
+    @OptionGroup var options: ModelOptions
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func run() throws {
+        let loaded = try LoadedModel.load(options)
+        let model = loaded.model
+        var facts: [(String, String)] = [
+            ("model", model.summary),
+            ("parameters", "\(model.parameterCount)"),
+            ("weights in memory", String(format: "%.1f MB (float32)", Double(model.parameterCount) * 4 / 1e6)),
+            ("context", model.contextLength.map { "\($0) tokens" } ?? "unbounded"),
+            ("vocabulary", "\(model.vocabularySize)"),
+            ("tokenizer", loaded.tokenizer.map { "\(type(of: $0)), \($0.vocabularySize) tokens" } ?? "none (use --ids)"),
+            ("BLAS", "OpenBLAS, core \(BLAS.coreName), \(BLAS.threads) threads"),
+        ]
+        if let gpt2 = model as? GPT2 {
+            let c = gpt2.config
+            facts.insert(("config", "n_layer \(c.layers), n_head \(c.heads), n_embd \(c.width), n_positions \(c.positions), vocab_size \(c.vocabularySize), layer_norm_epsilon \(c.layerNormEpsilon), \(c.activation)"), at: 1)
+        }
+        if json {
+            let object = Dictionary(uniqueKeysWithValues: facts.map { ($0.0.replacingOccurrences(of: " ", with: "_"), $0.1) })
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+        } else {
+            let width = facts.map(\.0.count).max()!
+            for (key, value) in facts { print(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value) }
+        }
+    }
+}

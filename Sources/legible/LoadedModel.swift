@@ -1,0 +1,41 @@
+// A model with its tokenizer, as the commands use them.
+import Foundation
+import Models
+import Tokenizers
+
+struct LoadedModel {
+    let model: any CausalLM
+    /// nil when the model directory holds no tokenizer files: commands then take --ids.
+    let tokenizer: (any Tokenizer)?
+    let path: String
+
+    static func load(_ options: ModelOptions) throws -> LoadedModel {
+        options.applyThreads()
+        let url = URL(fileURLWithPath: options.model)
+        let model = try ModelLoader.load(url)
+        let directory = url.hasDirectoryPath || isDirectory(url) ? url : url.deletingLastPathComponent()
+        let tokenizer = TokenizerLoader.formats(in: directory).isEmpty ? nil : try TokenizerLoader.load(directory: directory)
+        return LoadedModel(model: model, tokenizer: tokenizer, path: options.model)
+    }
+
+    /// Ids from --ids, or from --text through the tokenizer.
+    func ids(text: String?, ids: String?) throws -> [Int32] {
+        if let ids { return try parseIds(ids) }
+        guard let text else { throw CLIError("give --text or --ids") }
+        guard let tokenizer else { throw CLIError("\(path) has no tokenizer files (vocab.json + merges.txt, tokenizer.json or encoder.json + vocab.bpe); pass --ids instead of text") }
+        return tokenizer.encode(text)
+    }
+
+    func render(_ id: Int32) -> String? { tokenizer?.readableToken(for: id) }
+}
+
+func isDirectory(_ url: URL) -> Bool {
+    var directory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: url.path, isDirectory: &directory) && directory.boolValue
+}
+
+/// An error for the user, printed as it is.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,34 @@
+// Options shared by the commands that load a model.
+import ArgumentParser
+import Foundation
+import Kernels
+
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Model to load: a Hugging Face GPT-2 directory (config.json, model.safetensors, tokenizer files).",
+        valueName: "path"))
+    var model: String
+
+    @Option(name: .long, help: "BLAS threads (default: OpenBLAS's own choice, usually one per core).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw ValidationError("no model at '\(model)'; scripts/fetch-model downloads one into models/")
+        }
+    }
+
+    func applyThreads() {
+        if let threads { BLAS.setThreads(threads) }
+    }
+}
+
+/// Parses "1,2,3" or "1 2 3" into token ids.
+func parseIds(_ text: String) throws -> [Int32] {
+    let parts = text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" || $0 == "\t" })
+    return try parts.map { part in
+        guard let id = Int32(part), id >= 0 else { throw ValidationError("'\(part)' is not a token id") }
+        return id
+    }
+}
