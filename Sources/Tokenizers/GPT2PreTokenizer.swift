@@ -8,11 +8,6 @@ enum GPT2ScalarClass: UInt8 {
     case letter, number, whitespace, other
 
     static func of(_ value: UInt32) -> GPT2ScalarClass {
-        if value < 0x10000 { return basicPlane[Int(value)] }
-        return compute(value)
-    }
-
-    private static func compute(_ value: UInt32) -> GPT2ScalarClass {
         guard let scalar = Unicode.Scalar(value) else { return .other }
         let properties = scalar.properties
         if properties.isWhitespace { return .whitespace }
@@ -25,17 +20,43 @@ enum GPT2ScalarClass: UInt8 {
             return .other
         }
     }
-
-    /// Classes of U+0000...U+FFFF, computed once: property lookups cost more than the rest of the scan.
-    private static let basicPlane: [GPT2ScalarClass] = (0..<UInt32(0x10000)).map { compute($0) }
 }
 
 /// Splits valid UTF-8 into GPT-2 pre-tokens (byte ranges), left to right, each regex alternative
 /// tried in order at each position as the regex engine would.
-enum GPT2PreTokenizer {
+struct GPT2PreTokenizer {
+    /// Classes of U+0000...U+FFFF, filled in as scalars are met: a property lookup costs more than
+    /// the rest of the scan, and filling the whole plane up front costs more than a short text.
+    private var basicPlane: [UInt8]
+    private static let unknown: UInt8 = 0xFF
+
+    init() {
+        basicPlane = [UInt8](repeating: Self.unknown, count: 0x10000)
+        for value in 0..<UInt32(0x80) { basicPlane[Int(value)] = GPT2ScalarClass.of(value).rawValue }
+    }
+
     /// Calls `body` with the byte range of each pre-token of `text` (which must be valid UTF-8).
     @inline(__always)
-    static func split(_ text: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+    mutating func split(_ text: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+        basicPlane.withUnsafeMutableBufferPointer { classes in
+            Self.split(text, classes: classes, body)
+        }
+    }
+
+    @inline(__always)
+    private static func classOf(_ value: UInt32, _ classes: UnsafeMutableBufferPointer<UInt8>) -> GPT2ScalarClass {
+        guard value < 0x10000 else { return GPT2ScalarClass.of(value) }
+        let known = classes[Int(value)]
+        if known != unknown { return GPT2ScalarClass(rawValue: known)! }
+        let computed = GPT2ScalarClass.of(value)
+        classes[Int(value)] = computed.rawValue
+        return computed
+    }
+
+    @inline(__always)
+    private static func split(
+        _ text: UnsafeBufferPointer<UInt8>, classes: UnsafeMutableBufferPointer<UInt8>, _ body: (Range<Int>) -> Void
+    ) {
         let n = text.count
         var i = 0
         while i < n {
@@ -58,12 +79,12 @@ enum GPT2PreTokenizer {
                 }
             }
 
-            var runClass = GPT2ScalarClass.of(first)
+            var runClass = classOf(first, classes)
             var runStart = i + firstLength
             if first == 0x20, runStart < n {
                 // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: a space joins the run that follows it.
                 let (next, nextLength) = scalar(text, at: runStart)
-                let nextClass = GPT2ScalarClass.of(next)
+                let nextClass = classOf(next, classes)
                 if nextClass != .whitespace {
                     runClass = nextClass
                     runStart += nextLength
@@ -74,7 +95,7 @@ enum GPT2PreTokenizer {
                 var end = runStart
                 while end < n {
                     let (value, length) = scalar(text, at: end)
-                    if GPT2ScalarClass.of(value) != runClass { break }
+                    if classOf(value, classes) != runClass { break }
                     end += length
                 }
                 body(i..<end); i = end; continue
@@ -86,7 +107,7 @@ enum GPT2PreTokenizer {
             var lastStart = i
             while end < n {
                 let (value, length) = scalar(text, at: end)
-                if GPT2ScalarClass.of(value) != .whitespace { break }
+                if classOf(value, classes) != .whitespace { break }
                 lastStart = end
                 end += length
             }

@@ -29,6 +29,7 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
     /// The cache and scratch buffers are mutable state shared by every caller, hence the lock.
     private let lock = NSLock()
     private var cache = WordCache()
+    private var preTokenizer = GPT2PreTokenizer()
     private var symbols: [Int32] = []
 
     private static let longestCachedWord = 128
@@ -163,7 +164,7 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
     /// Encodes text that holds no added token: pre-tokenize, then BPE each word (through the cache).
     private func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into output: inout [Int32]) {
         guard !text.isEmpty else { return }
-        GPT2PreTokenizer.split(text) { range in
+        preTokenizer.split(text) { range in
             if range.count == 1 {
                 output.append(byteIDs[Int(text[range.lowerBound])])
                 return

@@ -9,7 +9,8 @@ import Testing
         var text = text
         return text.withUTF8 { bytes in
             var words: [String] = []
-            GPT2PreTokenizer.split(bytes) { range in
+            var preTokenizer = GPT2PreTokenizer()
+            preTokenizer.split(bytes) { range in
                 words.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
             }
             return words
