@@ -191,4 +191,64 @@ public enum Reference {
         }
         return d
     }
+
+    // MARK: RMSNorm: x (N,C), weight (C)
+
+    public static func rmsNorm<F: BinaryFloatingPoint>(_ x: [F], _ w: [F], N: Int, C: Int, eps: F) -> [F] {
+        var y = [F](repeating: 0, count: N * C)
+        for n in 0..<N {
+            let meanSquare = x[(n * C)..<(n * C + C)].reduce(0) { $0 + $1 * $1 } / F(C)
+            let rstd = 1 / (meanSquare + eps).squareRoot()
+            for c in 0..<C { y[n * C + c] = x[n * C + c] * rstd * w[c] }
+        }
+        return y
+    }
+
+    public static func rmsNormBackward<F: BinaryFloatingPoint>(_ dy: [F], _ x: [F], _ w: [F], N: Int, C: Int, eps: F) -> (dx: [F], dw: [F]) {
+        var dx = [F](repeating: 0, count: N * C), dw = [F](repeating: 0, count: C)
+        for n in 0..<N {
+            let meanSquare = x[(n * C)..<(n * C + C)].reduce(0) { $0 + $1 * $1 } / F(C)
+            let rstd = 1 / (meanSquare + eps).squareRoot()
+            let meanDN = (0..<C).reduce(F(0)) { $0 + w[$1] * dy[n * C + $1] * x[n * C + $1] * rstd } / F(C)
+            for c in 0..<C {
+                dx[n * C + c] = (w[c] * dy[n * C + c] - x[n * C + c] * rstd * meanDN) * rstd
+                dw[c] += x[n * C + c] * rstd * dy[n * C + c]
+            }
+        }
+        return (dx, dw)
+    }
+
+    // MARK: RoPE, rotate-half layout: x (N, heads·D)
+
+    public static func rope<F: BinaryFloatingPoint>(_ x: [F], positions: [Int32], base: Double, heads: Int, D: Int) -> [F] {
+        var y = x
+        let half = D / 2
+        for (n, p) in positions.enumerated() {
+            for h in 0..<heads {
+                for i in 0..<half {
+                    let angle = Double(p) * pow(base, -Double(2 * i) / Double(D))
+                    let a = x[n * heads * D + h * D + i], b = x[n * heads * D + h * D + i + half]
+                    y[n * heads * D + h * D + i] = a * F(cos(angle)) - b * F(sin(angle))
+                    y[n * heads * D + h * D + i + half] = b * F(cos(angle)) + a * F(sin(angle))
+                }
+            }
+        }
+        return y
+    }
+
+    public static func ropeBackward<F: BinaryFloatingPoint>(_ dy: [F], positions: [Int32], base: Double, heads: Int, D: Int) -> [F] {
+        // The transpose of a rotation is the rotation by the opposite angle: rope at −position.
+        rope(dy, positions: positions.map { -$0 }, base: base, heads: heads, D: D)
+    }
+
+    // MARK: GeGLU
+
+    public static func geglu<F: BinaryFloatingPoint>(gate: [F], up: [F]) -> [F] {
+        zip(gelu(gate), up).map { $0 * $1 }
+    }
+
+    public static func gegluBackward<F: BinaryFloatingPoint>(_ dy: [F], gate: [F], up: [F]) -> (dgate: [F], dup: [F]) {
+        let dgate = geluBackward(zip(dy, up).map { $0 * $1 }, gate)
+        return (dgate, zip(dy, gelu(gate)).map { $0 * $1 })
+    }
 }
