@@ -1,5 +1,6 @@
 // Byte-pair merging of one pre-token: merge ranks keyed by id pairs, applied lowest rank first.
-// Follows `bpe` in OpenAI's gpt-2 `encoder.py` (all occurrences of the best pair merge left to right).
+// Follows `bpe` in OpenAI's gpt-2 `encoder.py` (all occurrences of the best pair merge left to right);
+// long words use a heap of candidate merges, as Hugging Face tokenizers' `Word::merge_all` does.
 
 /// The merge list as a hash table from an id pair to (rank, merged id).
 struct BytePairMerges {
@@ -54,8 +55,21 @@ struct BytePairMerges {
         }
     }
 
+    /// Words longer than this merge through the heap: the plain loop rescans every pair after each
+    /// merge, which is faster for short words and quadratic for long ones.
+    static let longWord = 48
+
     /// Merges `symbols` (initially one id per byte) in place until no pair has a rank.
     func apply(to symbols: inout [Int32]) {
+        if symbols.count > Self.longWord {
+            applyWithHeap(to: &symbols)
+        } else {
+            applyByScanning(to: &symbols)
+        }
+    }
+
+    /// The reference algorithm: find the best-ranked pair, merge all its occurrences, repeat.
+    func applyByScanning(to symbols: inout [Int32]) {
         while symbols.count > 1 {
             var bestRank = UInt32.max
             var best: (left: Int32, right: Int32, merged: Int32) = (0, 0, 0)
@@ -81,5 +95,81 @@ struct BytePairMerges {
             }
             symbols.removeLast(count - write)
         }
+    }
+
+    /// Same result as `applyByScanning` in O(n log n): symbols form a linked list, and a min-heap
+    /// holds candidate merges keyed by (rank, position), so equal ranks merge left to right. A merge
+    /// only creates pairs whose rank is worse than its own (a pair's parts are older merges), so
+    /// merging one occurrence at a time gives what merging all occurrences of a rank at once gives.
+    func applyWithHeap(to symbols: inout [Int32]) {
+        let n = symbols.count
+        guard n > 1 else { return }
+        let removed: Int32 = -1
+        var next = [Int](unsafeUninitializedCapacity: n) { buffer, count in
+            for i in 0..<n { buffer[i] = i + 1 }
+            buffer[n - 1] = -1
+            count = n
+        }
+        var previous = [Int](unsafeUninitializedCapacity: n) { buffer, count in
+            for i in 0..<n { buffer[i] = i - 1 }
+            count = n
+        }
+        var heap = MinHeap()
+        for i in 0..<(n - 1) {
+            if let found = lookup(symbols[i], symbols[i + 1]) { heap.push(UInt64(found.rank) << 32 | UInt64(i)) }
+        }
+        while let top = heap.pop() {
+            let rank = UInt32(truncatingIfNeeded: top >> 32)
+            let i = Int(truncatingIfNeeded: top & 0xFFFF_FFFF)
+            let j = next[i]
+            // Skip candidates made stale by an earlier merge.
+            guard symbols[i] != removed, j >= 0, let found = lookup(symbols[i], symbols[j]), found.rank == rank else {
+                continue
+            }
+            symbols[i] = found.merged
+            symbols[j] = removed
+            let k = next[j]
+            next[i] = k
+            if k >= 0 { previous[k] = i }
+            let p = previous[i]
+            if p >= 0, let left = lookup(symbols[p], symbols[i]) { heap.push(UInt64(left.rank) << 32 | UInt64(p)) }
+            if k >= 0, let right = lookup(symbols[i], symbols[k]) { heap.push(UInt64(right.rank) << 32 | UInt64(i)) }
+        }
+        symbols.removeAll { $0 == removed }
+    }
+}
+
+/// A binary min-heap of packed (rank, position) keys.
+private struct MinHeap {
+    private var items: [UInt64] = []
+
+    mutating func push(_ item: UInt64) {
+        items.append(item)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            if items[parent] <= item { break }
+            items[child] = items[parent]
+            child = parent
+        }
+        items[child] = item
+    }
+
+    mutating func pop() -> UInt64? {
+        guard let last = items.popLast() else { return nil }
+        guard !items.isEmpty else { return last }
+        let top = items[0]
+        let count = items.count
+        var parent = 0
+        while true {
+            var child = 2 * parent + 1
+            if child >= count { break }
+            if child + 1 < count && items[child + 1] < items[child] { child += 1 }
+            if last <= items[child] { break }
+            items[parent] = items[child]
+            parent = child
+        }
+        items[parent] = last
+        return top
     }
 }

@@ -21,7 +21,7 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
     private let isAddedToken: [Bool]
     /// `byteIDs[b]`: the id of the single byte `b`, where every BPE word starts.
     private let byteIDs: [Int32]
-    private let merges: BytePairMerges
+    let merges: BytePairMerges
     /// Added tokens matched whole in the input, longest first.
     private let addedTokens: [(bytes: [UInt8], id: Int32)]
     private let startsAddedToken: [Bool]
@@ -180,6 +180,9 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
             if cacheable { cache.insert(word, hash: hash, ids: symbols[...]) }
         }
     }
+
+    /// The id of the single byte `byte`.
+    func byteID(_ byte: UInt8) -> Int32 { byteIDs[Int(byte)] }
 
     // MARK: Decoding and the vocabulary
 

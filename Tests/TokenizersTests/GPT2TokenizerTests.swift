@@ -109,3 +109,36 @@ import Testing
         #expect(tokenizer.readableTokens(for: [15496, 995, -3]) == ["Hello", " world", "<invalid id -3>"])
     }
 }
+
+@Suite struct BytePairMergesTests {
+    /// The heap used for long words against the plain scan over every pair, on random words.
+    @Test func heapMergingMatchesScanning() throws {
+        let tokenizer = try Fixtures.gpt2()
+        var random = SeededGenerator(state: 5)
+        let alphabets = [Array("abcdefghijklmnopqrstuvwxyz".utf8), Array("aab ".utf8), Array("0123456789".utf8),
+                         Array("Ġthe and ing".utf8) + Array("日本語".utf8)]
+        for round in 0..<200 {
+            let alphabet = alphabets[round % alphabets.count]
+            let length = Int.random(in: 2...300, using: &random)
+            let bytes = (0..<length).map { _ in alphabet.randomElement(using: &random)! }
+            var scanned = bytes.map { tokenizer.byteID($0) }
+            var heaped = scanned
+            tokenizer.merges.applyByScanning(to: &scanned)
+            tokenizer.merges.applyWithHeap(to: &heaped)
+            #expect(heaped == scanned, "bytes \(bytes)")
+        }
+    }
+
+    @Test func longWordIsNotQuadratic() throws {
+        let tokenizer = try Fixtures.gpt2()
+        var random = SeededGenerator(state: 9)
+        let letters = Array("abcdefghijklmnopqrstuvwxyz")
+        let text = String((0..<200_000).map { _ in letters.randomElement(using: &random)! })
+        let start = DispatchTime.now().uptimeNanoseconds
+        let ids = tokenizer.encode(text)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        #expect(tokenizer.decode(ids) == text)
+        // The quadratic scan takes minutes here; the heap takes well under a second even unoptimized.
+        #expect(seconds < 20, "\(seconds) s")
+    }
+}
