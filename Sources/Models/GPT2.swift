@@ -72,7 +72,7 @@ public final class GPT2: CausalLM {
     // MARK: Forward
 
     public func forward(inputs: UnsafePointer<Float>, batch: RaggedBatch, head: HeadRequest) throws -> Logits {
-        try validate(batch: batch, head: head)
+        try validate(batch: batch, head: head, vocabularySize: config.vocabularySize, context: config.positions)
         let (N, C, L) = (batch.tokenCount, config.width, config.layers)
         let R = head.rows.count, S = head.vocabulary?.count ?? config.vocabularySize
         let shape = attentionShape
@@ -106,36 +106,13 @@ public final class GPT2: CausalLM {
             addInPlace(s.output.pointer, s.middle.pointer, count: N * C)
         }
         // The final LayerNorm and the head run only on the requested rows.
-        let final = a.layerInput(L)
-        for (r, row) in head.rows.enumerated() { (a.headInput.pointer + r * C).update(from: final + row * C, count: C) }
-        layerNormForward(out: a.lnf.pointer, mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer, inp: a.headInput.pointer,
-                         weight: weights.lnfWeight, bias: weights.lnfBias, N: R, C: C, eps: config.layerNormEpsilon)
-        let headWeights = headMatrix(for: head.vocabulary)
-        linearForward(out: a.logits.pointer, inp: a.lnf.pointer, weight: headWeights, bias: nil,
-                      layout: .outputMajor, N: R, I: C, O: S)
+        a.head.gather(rows: head.rows, from: a.layerInput(L), C: C)
+        layerNormForward(out: a.head.normed.pointer, mean: a.head.statistics.pointer, rstd: a.head.statistics.pointer + R,
+                         inp: a.head.input.pointer, weight: weights.lnfWeight, bias: weights.lnfBias, N: R, C: C,
+                         eps: config.layerNormEpsilon)
+        let logits = a.head.forward(embedding: weights.wte, vocabulary: head.vocabulary, R: R, C: C, V: config.vocabularySize)
         last = ForwardRecord(batch: batch, head: head, positions: positions)
-        return Logits(pointer: a.logits.pointer, rows: R, columns: S)
-    }
-
-    /// The LM head's (S, C) matrix: wte itself, or the requested rows of it gathered once per forward.
-    private func headMatrix(for vocabulary: [Int32]?) -> UnsafePointer<Float> {
-        guard let vocabulary else { return UnsafePointer(weights.wte) }
-        let C = config.width, gathered = activations.headWeights.pointer
-        for (j, id) in vocabulary.enumerated() { (gathered + j * C).update(from: weights.wte + Int(id) * C, count: C) }
-        return UnsafePointer(gathered)
-    }
-
-    private func validate(batch: RaggedBatch, head: HeadRequest) throws {
-        guard batch.tokenCount > 0 else { throw ModelError.emptyBatch }
-        if batch.maxLength > config.positions {
-            throw ModelError.sequenceTooLong(length: batch.maxLength, limit: config.positions)
-        }
-        for row in head.rows where row < 0 || row >= batch.tokenCount {
-            throw ModelError.headRowOutOfRange(row: row, tokenCount: batch.tokenCount)
-        }
-        for id in head.vocabulary ?? [] where id < 0 || Int(id) >= config.vocabularySize {
-            throw ModelError.tokenOutOfRange(id: id, vocabularySize: config.vocabularySize)
-        }
+        return logits
     }
 
     // MARK: Backward
@@ -144,7 +121,7 @@ public final class GPT2: CausalLM {
         guard let last else { throw ModelError.backwardWithoutForward }
         let batch = last.batch, head = last.head
         let (N, C) = (batch.tokenCount, config.width)
-        let R = head.rows.count, S = head.vocabulary?.count ?? config.vocabularySize
+        let R = head.rows.count
         let shape = attentionShape
         let full = mode == .full
         if full && gradients == nil { gradients = FloatBuffer(count: layout.totalCount) }
@@ -153,21 +130,13 @@ public final class GPT2: CausalLM {
         var a = activations
 
         // LM head: logits = lnf · Eᵀ, with E tied to wte.
-        let dLnf = a.dHeadRows.zeroed(R * C)
-        let headWeights = head.vocabulary == nil ? UnsafePointer(weights.wte) : UnsafePointer(a.headWeights.pointer)
-        let dHeadWeights: UnsafeMutablePointer<Float>? =
-            !full ? nil : head.vocabulary == nil ? g!.wte : a.dHeadWeights.zeroed(S * C)
-        linearBackward(dinp: dLnf, dweight: dHeadWeights, dbias: nil, dout: dLogits, inp: a.lnf.pointer,
-                       weight: headWeights, layout: .outputMajor, N: R, I: C, O: S)
-        if full, let vocabulary = head.vocabulary {
-            for (j, id) in vocabulary.enumerated() { addInPlace(g!.wte + Int(id) * C, a.dHeadWeights.pointer + j * C, count: C) }
-        }
-        let dHeadInput = a.dHeadInput.zeroed(R * C)
-        layerNormBackward(dinp: dHeadInput, dweight: g?.lnfWeight, dbias: g?.lnfBias, dout: dLnf,
-                          inp: a.headInput.pointer, weight: weights.lnfWeight,
-                          mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer, N: R, C: C)
+        let dNormed = a.head.backward(dLogits: dLogits, embedding: weights.wte, dEmbedding: g?.wte,
+                                      vocabulary: head.vocabulary, R: R, C: C, V: config.vocabularySize)
+        layerNormBackward(dinp: a.head.dInput.zeroed(R * C), dweight: g?.lnfWeight, dbias: g?.lnfBias, dout: dNormed,
+                          inp: a.head.input.pointer, weight: weights.lnfWeight,
+                          mean: a.head.statistics.pointer, rstd: a.head.statistics.pointer + R, N: R, C: C)
         let dResidual = a.dResidual.zeroed(N * C)
-        for (r, row) in head.rows.enumerated() { addInPlace(dResidual + row * C, dHeadInput + r * C, count: C) }
+        a.head.scatter(rows: head.rows, into: dResidual, C: C)
 
         // Blocks in reverse; dResidual carries d(loss)/d(residual stream) down through them.
         for l in stride(from: config.layers - 1, through: 0, by: -1) {

@@ -25,28 +25,20 @@ struct GPT2Activations {
 
     var layers: [Layer] = []
     var encoded = GrowableBuffer()                            // (N, C) inputs + position embeddings
-    var headInput = GrowableBuffer(), lnf = GrowableBuffer()  // (R, C)
-    var lnfMean = GrowableBuffer(), lnfRstd = GrowableBuffer()  // (R)
-    var headWeights = GrowableBuffer()                        // (S, C) when a vocabulary subset is asked for
-    var logits = GrowableBuffer()                             // (R, S)
+    var head = SelectiveHead()
 
     // Backward scratch, reused by every layer.
     var dResidual = GrowableBuffer()                          // (N, C)
     var dNorm = GrowableBuffer()                              // (N, C)
     var dWide = GrowableBuffer(), dWide2 = GrowableBuffer()   // (N, 4C)
     var attentionScratch = GrowableBuffer()                   // (T, T)
-    var dHeadRows = GrowableBuffer(), dHeadInput = GrowableBuffer()  // (R, C)
-    var dHeadWeights = GrowableBuffer()                       // (S, C)
 
     mutating func reserve(layers L: Int, tokens N: Int, width C: Int, attention: Int,
                           headRows R: Int, headColumns S: Int, subset: Bool) {
         while layers.count < L { layers.append(Layer()) }
         for layer in layers { layer.reserve(tokens: N, width: C, attention: attention) }
         encoded.reserve(N * C)
-        headInput.reserve(R * C); lnf.reserve(R * C)
-        lnfMean.reserve(R); lnfRstd.reserve(R)
-        if subset { headWeights.reserve(S * C) }
-        logits.reserve(R * S)
+        head.reserve(rows: R, columns: S, width: C, isSubset: subset)
     }
 
     /// The residual stream entering layer l (l = L: the final one).
