@@ -1,0 +1,209 @@
+// Gemma 3 text model (Gemma Team 2025) as in transformers' modeling_gemma3.py: scaled token embeddings,
+// pre- and post-norms around attention and feed-forward, per-head query/key RMSNorm, rotate-half RoPE
+// (local base on sliding-window layers, global base every sixth layer), grouped-query attention, GeGLU,
+// and the LM head tied to the embeddings. Forward and backward over packed ragged batches.
+// Dimensions: N packed tokens, R head rows, C channels, H/G query/key-value heads, D head size, F feed-forward.
+import Foundation
+import Kernels
+
+public final class Gemma3: CausalLM {
+    public let config: Gemma3Config
+    public let layout: ParameterLayout
+    public let parameters: FloatBuffer
+    let weights: Gemma3Tensors
+    public private(set) var gradients: FloatBuffer?
+    /// Where the weights came from, for reports and for tying prompts to a model.
+    public internal(set) var source: String = "random"
+
+    private var activations = Gemma3Activations()
+    var localRope: RotaryTable
+    var globalRope: RotaryTable
+    private var last: ForwardRecord?
+
+    public var width: Int { config.width }
+    public var vocabularySize: Int { config.vocabularySize }
+    public var contextLength: Int? { config.context }
+    public var parameterCount: Int { layout.entries.reduce(0) { $0 + $1.count } }
+    public var summary: String {
+        "Gemma 3 (\(config.layers) layers, \(config.heads) query heads / \(config.kvHeads) key-value head, width \(config.width), vocabulary \(config.vocabularySize))"
+    }
+
+    init(config: Gemma3Config) {
+        self.config = config
+        layout = config.parameterLayout
+        parameters = FloatBuffer(count: layout.totalCount)
+        weights = Gemma3Tensors(layout: layout, layers: config.layers, base: parameters.pointer)
+        localRope = RotaryTable(base: config.localRopeBase, headSize: config.headSize)
+        globalRope = RotaryTable(base: config.globalRopeBase, headSize: config.headSize)
+    }
+
+    /// Random weights (normal(0, 0.02) matrices, norm gains near 1), for tests and benchmarks.
+    public convenience init(randomWeightsFor config: Gemma3Config, seed: UInt64) {
+        self.init(config: config)
+        var rng = SeededGenerator(seed: seed)
+        for entry in layout.entries {
+            let p = parameters.pointer + entry.offset
+            let isNorm = entry.name.contains("norm")
+            for i in 0..<entry.count { p[i] = isNorm ? 1 + 0.1 * rng.nextNormal() : 0.02 * rng.nextNormal() }
+        }
+    }
+
+    public func zeroGradients() { gradients?.zero() }
+
+    public func embed(_ ids: [Int32], into out: UnsafeMutablePointer<Float>) throws {
+        for id in ids where id < 0 || Int(id) >= config.vocabularySize {
+            throw ModelError.tokenOutOfRange(id: id, vocabularySize: config.vocabularySize)
+        }
+        let C = config.width
+        ids.withUnsafeBufferPointer {
+            tokenEmbeddingForward(out: out, ids: $0.baseAddress!, wte: weights.embedding, N: ids.count, C: C)
+        }
+        scaleInPlace(out, config.embeddingScale, count: ids.count * C)
+    }
+
+    /// The embedding matrix (V, C) as stored; input embeddings are its rows times `config.embeddingScale`.
+    public var tokenEmbeddings: UnsafePointer<Float> { UnsafePointer(weights.embedding) }
+
+    func rope(for layer: Int) -> RotaryTable { config.isGlobal(layer: layer) ? globalRope : localRope }
+
+    func attentionShape(layer l: Int) -> AttentionShape {
+        AttentionShape(heads: config.heads, kvHeads: config.kvHeads, headSize: config.headSize,
+                       scale: 1 / config.queryPreAttentionScalar.squareRoot(),
+                       window: config.isGlobal(layer: l) ? nil : config.slidingWindow)
+    }
+
+    // MARK: Forward
+
+    public func forward(inputs: UnsafePointer<Float>, batch: RaggedBatch, head: HeadRequest) throws -> Logits {
+        try validate(batch: batch, head: head, vocabularySize: config.vocabularySize, context: config.context)
+        let c = config
+        let (N, C, H, G, D, F) = (batch.tokenCount, c.width, c.heads, c.kvHeads, c.headSize, c.feedForwardWidth)
+        let (Q, K) = (H * D, G * D)
+        let R = head.rows.count
+        activations.reserve(c, tokens: N, attention: batch.attentionSize(heads: H), headRows: R,
+                            headColumns: head.vocabulary?.count ?? c.vocabularySize, subset: head.vocabulary != nil)
+        localRope.reserve(positions: batch.maxLength)
+        globalRope.reserve(positions: batch.maxLength)
+        let a = activations
+        a.inputs.pointer.update(from: inputs, count: N * C)
+        let positions = batch.positions
+        positions.withUnsafeBufferPointer { positionPointer in
+            let pos = positionPointer.baseAddress!
+            for l in 0..<c.layers {
+                let w = weights.blocks[l], s = a.layers[l], x = a.layerInput(l)
+                rmsNormForward(out: s.norm1.pointer, rstd: s.rstd1.pointer, inp: x, weight: w.attentionNorm, N: N, C: C, eps: c.rmsNormEpsilon)
+                linearForward(out: s.query.pointer, inp: s.norm1.pointer, weight: w.query, bias: nil, layout: .outputMajor, N: N, I: C, O: Q)
+                linearForward(out: s.key.pointer, inp: s.norm1.pointer, weight: w.key, bias: nil, layout: .outputMajor, N: N, I: C, O: K)
+                linearForward(out: s.value.pointer, inp: s.norm1.pointer, weight: w.value, bias: nil, layout: .outputMajor, N: N, I: C, O: K)
+                rmsNormForward(out: s.rotatedQuery.pointer, rstd: s.queryRstd.pointer, inp: s.query.pointer, weight: w.queryNorm,
+                               N: N * H, C: D, eps: c.rmsNormEpsilon)
+                rmsNormForward(out: s.rotatedKey.pointer, rstd: s.keyRstd.pointer, inp: s.key.pointer, weight: w.keyNorm,
+                               N: N * G, C: D, eps: c.rmsNormEpsilon)
+                ropeForward(s.rotatedQuery.pointer, positions: pos, table: rope(for: l), N: N, heads: H)
+                ropeForward(s.rotatedKey.pointer, positions: pos, table: rope(for: l), N: N, heads: G)
+                attentionForward(out: HeadMatrix(s.attention.pointer, stride: Q), probs: s.probabilities.pointer,
+                                 q: HeadMatrix(s.rotatedQuery.pointer, stride: Q), k: HeadMatrix(s.rotatedKey.pointer, stride: K),
+                                 v: HeadMatrix(s.value.pointer, stride: K), batch: batch, shape: attentionShape(layer: l))
+                linearForward(out: s.attentionOutput.pointer, inp: s.attention.pointer, weight: w.attentionOutput, bias: nil,
+                              layout: .outputMajor, N: N, I: Q, O: C)
+                rmsNormForward(out: s.middle.pointer, rstd: s.rstdPostAttention.pointer, inp: s.attentionOutput.pointer,
+                               weight: w.postAttentionNorm, N: N, C: C, eps: c.rmsNormEpsilon)
+                addInPlace(s.middle.pointer, x, count: N * C)
+                rmsNormForward(out: s.norm2.pointer, rstd: s.rstd2.pointer, inp: s.middle.pointer, weight: w.feedForwardNorm,
+                               N: N, C: C, eps: c.rmsNormEpsilon)
+                linearForward(out: s.gate.pointer, inp: s.norm2.pointer, weight: w.gate, bias: nil, layout: .outputMajor, N: N, I: C, O: F)
+                linearForward(out: s.up.pointer, inp: s.norm2.pointer, weight: w.up, bias: nil, layout: .outputMajor, N: N, I: C, O: F)
+                gegluForward(out: s.activated.pointer, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
+                linearForward(out: s.down.pointer, inp: s.activated.pointer, weight: w.down, bias: nil, layout: .outputMajor, N: N, I: F, O: C)
+                rmsNormForward(out: s.output.pointer, rstd: s.rstdPostFeedForward.pointer, inp: s.down.pointer,
+                               weight: w.postFeedForwardNorm, N: N, C: C, eps: c.rmsNormEpsilon)
+                addInPlace(s.output.pointer, s.middle.pointer, count: N * C)
+            }
+        }
+        a.head.gather(rows: head.rows, from: a.layerInput(c.layers), C: C)
+        rmsNormForward(out: a.head.normed.pointer, rstd: a.head.statistics.pointer, inp: a.head.input.pointer,
+                       weight: weights.outputNorm, N: R, C: C, eps: c.rmsNormEpsilon)
+        let logits = a.head.forward(embedding: weights.embedding, vocabulary: head.vocabulary, R: R, C: C, V: c.vocabularySize)
+        last = ForwardRecord(batch: batch, head: head, positions: positions)
+        return logits
+    }
+
+    // MARK: Backward
+
+    public func backward(dLogits: UnsafePointer<Float>, mode: BackwardMode) throws -> UnsafePointer<Float> {
+        guard let last else { throw ModelError.backwardWithoutForward }
+        let c = config, batch = last.batch, head = last.head
+        let (N, C, H, G, D, F) = (batch.tokenCount, c.width, c.heads, c.kvHeads, c.headSize, c.feedForwardWidth)
+        let (Q, K, R) = (H * D, G * D, head.rows.count)
+        if mode == .full && gradients == nil { gradients = FloatBuffer(count: layout.totalCount) }
+        let g = mode == .full ? gradients.map { Gemma3Tensors(layout: layout, layers: c.layers, base: $0.pointer) } : nil
+        var a = activations
+
+        let dNormed = a.head.backward(dLogits: dLogits, embedding: weights.embedding, dEmbedding: g?.embedding,
+                                      vocabulary: head.vocabulary, R: R, C: C, V: c.vocabularySize)
+        rmsNormBackward(dinp: a.head.dInput.zeroed(R * C), dweight: g?.outputNorm, dout: dNormed, inp: a.head.input.pointer,
+                        weight: weights.outputNorm, rstd: a.head.statistics.pointer, N: R, C: C)
+        let dResidual = a.dResidual.zeroed(N * C)
+        a.head.scatter(rows: head.rows, into: dResidual, C: C)
+
+        last.positions.withUnsafeBufferPointer { positionPointer in
+            let pos = positionPointer.baseAddress!
+            for l in stride(from: c.layers - 1, through: 0, by: -1) {
+                let w = weights.blocks[l], s = a.layers[l], x = a.layerInput(l), gl = g?.blocks[l]
+                // output = middle + postNorm(down(geglu(gate(n2), up(n2)))), n2 = norm2(middle)
+                let dDown = a.dNarrow.zeroed(N * C)
+                rmsNormBackward(dinp: dDown, dweight: gl?.postFeedForwardNorm, dout: dResidual, inp: s.down.pointer,
+                                weight: w.postFeedForwardNorm, rstd: s.rstdPostFeedForward.pointer, N: N, C: C)
+                let dActivated = a.dActivated.zeroed(N * F)
+                linearBackward(dinp: dActivated, dweight: gl?.down, dbias: nil, dout: dDown, inp: s.activated.pointer,
+                               weight: w.down, layout: .outputMajor, N: N, I: F, O: C)
+                let dGate = a.dGate.zeroed(N * F), dUp = a.dUp.zeroed(N * F)
+                gegluBackward(dgate: dGate, dup: dUp, dout: dActivated, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
+                let dNorm2 = a.dNorm.zeroed(N * C)
+                linearBackward(dinp: dNorm2, dweight: gl?.gate, dbias: nil, dout: dGate, inp: s.norm2.pointer, weight: w.gate,
+                               layout: .outputMajor, N: N, I: C, O: F)
+                linearBackward(dinp: dNorm2, dweight: gl?.up, dbias: nil, dout: dUp, inp: s.norm2.pointer, weight: w.up,
+                               layout: .outputMajor, N: N, I: C, O: F)
+                rmsNormBackward(dinp: dResidual, dweight: gl?.feedForwardNorm, dout: dNorm2, inp: s.middle.pointer,
+                                weight: w.feedForwardNorm, rstd: s.rstd2.pointer, N: N, C: C)
+                // middle = x + postNorm(out(attention(rope(qNorm(q)), rope(kNorm(k)), v))), q, k, v from norm1(x)
+                let dAttentionOutput = a.dNarrow.zeroed(N * C)
+                rmsNormBackward(dinp: dAttentionOutput, dweight: gl?.postAttentionNorm, dout: dResidual,
+                                inp: s.attentionOutput.pointer, weight: w.postAttentionNorm, rstd: s.rstdPostAttention.pointer, N: N, C: C)
+                let dAttention = a.dAttention.zeroed(N * Q)
+                linearBackward(dinp: dAttention, dweight: gl?.attentionOutput, dbias: nil, dout: dAttentionOutput,
+                               inp: s.attention.pointer, weight: w.attentionOutput, layout: .outputMajor, N: N, I: Q, O: C)
+                let dRotatedQuery = a.dRotatedQuery.zeroed(N * Q), dRotatedKey = a.dRotatedKey.zeroed(N * K)
+                let dValue = a.dValue.zeroed(N * K)
+                attentionBackward(dq: HeadMatrix(dRotatedQuery, stride: Q), dk: HeadMatrix(dRotatedKey, stride: K),
+                                  dv: HeadMatrix(dValue, stride: K),
+                                  scratch: a.attentionScratch.zeroed(batch.maxLength * batch.maxLength),
+                                  dout: HeadMatrix(dAttention, stride: Q), probs: s.probabilities.pointer,
+                                  q: HeadMatrix(s.rotatedQuery.pointer, stride: Q), k: HeadMatrix(s.rotatedKey.pointer, stride: K),
+                                  v: HeadMatrix(s.value.pointer, stride: K), batch: batch, shape: attentionShape(layer: l))
+                ropeBackward(dRotatedQuery, positions: pos, table: rope(for: l), N: N, heads: H)
+                ropeBackward(dRotatedKey, positions: pos, table: rope(for: l), N: N, heads: G)
+                let dQuery = a.dQuery.zeroed(N * Q), dKey = a.dKey.zeroed(N * K)
+                rmsNormBackward(dinp: dQuery, dweight: gl?.queryNorm, dout: dRotatedQuery, inp: s.query.pointer,
+                                weight: w.queryNorm, rstd: s.queryRstd.pointer, N: N * H, C: D)
+                rmsNormBackward(dinp: dKey, dweight: gl?.keyNorm, dout: dRotatedKey, inp: s.key.pointer,
+                                weight: w.keyNorm, rstd: s.keyRstd.pointer, N: N * G, C: D)
+                let dNorm1 = a.dNorm.zeroed(N * C)
+                linearBackward(dinp: dNorm1, dweight: gl?.query, dbias: nil, dout: dQuery, inp: s.norm1.pointer, weight: w.query,
+                               layout: .outputMajor, N: N, I: C, O: Q)
+                linearBackward(dinp: dNorm1, dweight: gl?.key, dbias: nil, dout: dKey, inp: s.norm1.pointer, weight: w.key,
+                               layout: .outputMajor, N: N, I: C, O: K)
+                linearBackward(dinp: dNorm1, dweight: gl?.value, dbias: nil, dout: dValue, inp: s.norm1.pointer, weight: w.value,
+                               layout: .outputMajor, N: N, I: C, O: K)
+                rmsNormBackward(dinp: dResidual, dweight: gl?.attentionNorm, dout: dNorm1, inp: x, weight: w.attentionNorm,
+                                rstd: s.rstd1.pointer, N: N, C: C)
+            }
+        }
+        activations = a
+        return UnsafePointer(dResidual)
+    }
+
+    public func makeDecoder(capacity: Int) -> any TokenDecoder {
+        Gemma3Decoder(model: self, capacity: min(capacity, config.context))
+    }
+}
