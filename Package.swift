@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: optimize),
         .target(name: "WeightFiles", swiftSettings: optimize),
         .target(name: "Models", dependencies: ["Kernels", "WeightFiles"], swiftSettings: optimize),
-        .target(name: "Tokenizers", dependencies: ["CSentencePiece"], swiftSettings: optimize),
+        .target(name: "Tokenizers", dependencies: ["CSentencePiece", "WeightFiles"], swiftSettings: optimize),
         .executableTarget(
             name: "legible",
             dependencies: [

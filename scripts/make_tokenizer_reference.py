@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
-"""Writes the GPT-2 tokenizer golden fixture, Tests/TokenizersTests/Fixtures/gpt2-reference.json.
+"""Writes the tokenizer golden fixtures under Tests/TokenizersTests/Fixtures/.
 
-Every case is encoded by tiktoken's `gpt2` encoding and by transformers' GPT2Tokenizer; the script
-stops if the two disagree, so the fixture holds ids both references agree on. Decode cases (ids that
-split a multibyte character) record what transformers decodes them to.
+gpt2-reference.json: every case is encoded by tiktoken's `gpt2` encoding and by transformers'
+GPT2Tokenizer; the script stops if the two disagree, so the fixture holds ids both references agree
+on. Decode cases (ids that split a multibyte character) record what transformers decodes them to.
+
+gemma3-reference.json (with --gemma PATH.gguf): the same texts and a few chat-format ones, encoded by
+the tokenizer transformers builds from the Gemma 3 GGUF's metadata, without and with special tokens.
 
 tiktoken normally downloads its gpt2 files; this script builds the same encoding from the fixture's
 own `encoder.json` + `vocab.bpe` (exactly what tiktoken's gpt2 loader does with those two files), so it
 runs offline. transformers reads the same two files renamed to `vocab.json` + `merges.txt`.
 
-Usage: python scripts/make_tokenizer_reference.py   (needs tiktoken and transformers)
+Usage: python scripts/make_tokenizer_reference.py [--gemma models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf]
+(needs tiktoken and transformers; --gemma also needs gguf)
 """
 
+import argparse
 import json
 import os
 import shutil
@@ -26,6 +31,7 @@ FIXTURES = os.path.join(ROOT, "Tests", "TokenizersTests", "Fixtures")
 ENCODER = os.path.join(FIXTURES, "encoder.json")
 MERGES = os.path.join(FIXTURES, "vocab.bpe")
 OUTPUT = os.path.join(FIXTURES, "gpt2-reference.json")
+GEMMA_OUTPUT = os.path.join(FIXTURES, "gemma3-reference.json")
 
 # tiktoken's gpt2 pattern (tiktoken_ext/openai_public.py); the same language as GPT-2's original regex.
 GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
@@ -106,7 +112,48 @@ def transformers_gpt2(directory: str) -> GPT2Tokenizer:
     return GPT2Tokenizer.from_pretrained(directory)
 
 
+GEMMA_CASES = [
+    "<start_of_turn>user\nWrite a haiku.<end_of_turn>\n<start_of_turn>model\n",
+    "<bos>text after a written bos",
+    "  two  spaces   three    four",
+    "\t\ttabs\tand\n\n\nnewlines",
+    "x     y          z",
+    "digits 1234567890 split one by one",
+    "Mixed 日本語, العربية and emoji 🙂👍🏽",
+]
+
+
+def write_gemma_reference(gguf_path: str) -> None:
+    from transformers import AutoTokenizer
+
+    directory, name = os.path.split(os.path.abspath(gguf_path))
+    tokenizer = AutoTokenizer.from_pretrained(directory, gguf_file=name)
+    cases = [
+        {"text": text, "ids": tokenizer.encode(text, add_special_tokens=False), "withSpecial": tokenizer.encode(text)}
+        for text in CASES + GEMMA_CASES
+    ]
+    fixture = {
+        "about": "Gemma 3 ids from the tokenizer transformers builds from the GGUF metadata; "
+        "written by scripts/make_tokenizer_reference.py --gemma",
+        "gguf": name,
+        "encode": cases,
+    }
+    with open(GEMMA_OUTPUT, "w", encoding="utf-8") as f:
+        json.dump(fixture, f, ensure_ascii=True, indent=1)
+        f.write("\n")
+    print(f"wrote {len(cases)} Gemma cases to {GEMMA_OUTPUT}")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gemma", metavar="GGUF", help="also write the Gemma 3 fixture from this GGUF file")
+    args = parser.parse_args()
+    write_gpt2_reference()
+    if args.gemma:
+        write_gemma_reference(args.gemma)
+
+
+def write_gpt2_reference() -> None:
     encoding = tiktoken_gpt2()
     with tempfile.TemporaryDirectory() as directory:
         hf = transformers_gpt2(directory)

@@ -36,11 +36,17 @@ public struct SentencePieceVocabulary: Sendable, Equatable {
     /// Whether a space is put before the text (SentencePiece `add_dummy_prefix`; GGUF `tokenizer.ggml.add_space_prefix`).
     public var addsSpacePrefix: Bool
     public var modelType: ModelType
+    /// Whether control pieces (`<bos>`, `<start_of_turn>`) written in the text encode as their single
+    /// id, as Hugging Face's tokenizers built from GGUF do by default. SentencePiece itself never
+    /// matches control pieces in text, so they are handed to it as user-defined pieces; they then
+    /// also decode to their text (`<start_of_turn>`), again as Hugging Face's `decode` does.
+    public var matchesControlPiecesInText: Bool
 
     public init(
         pieces: [String], scores: [Float], types: [PieceType],
         unknownID: Int32?, beginningOfSequenceID: Int32?, endOfSequenceID: Int32?, paddingID: Int32?,
-        addsBeginningOfSequence: Bool, addsSpacePrefix: Bool, modelType: ModelType
+        addsBeginningOfSequence: Bool, addsSpacePrefix: Bool, modelType: ModelType,
+        matchesControlPiecesInText: Bool = true
     ) {
         self.pieces = pieces
         self.scores = scores
@@ -52,6 +58,7 @@ public struct SentencePieceVocabulary: Sendable, Equatable {
         self.addsBeginningOfSequence = addsBeginningOfSequence
         self.addsSpacePrefix = addsSpacePrefix
         self.modelType = modelType
+        self.matchesControlPiecesInText = matchesControlPiecesInText
     }
 
     /// GGUF's raw type numbers as piece types; nil if one is not 1...6.
@@ -78,6 +85,14 @@ public struct SentencePieceVocabulary: Sendable, Equatable {
                 throw TokenizerError.invalidVocabulary(reason: "the \(name) id \(id) is outside 0..<\(pieces.count)")
             }
         }
+
+        // The library needs exactly one piece of type unknown; GGUF files (Gemma 3's) may mark the
+        // unknown token as control instead, so the id given wins.
+        var types = types
+        if matchesControlPiecesInText {
+            for index in types.indices where types[index] == .control { types[index] = .userDefined }
+        }
+        if let unknownID { types[Int(unknownID)] = .unknown }
 
         var model = ProtobufWriter()
         for index in pieces.indices {

@@ -19,7 +19,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .noTokenizerFiles(let directory):
             return "No tokenizer files in \(directory). Expected one of: tokenizer.json, "
-                + "vocab.json + merges.txt, encoder.json + vocab.bpe (GPT-2), or tokenizer.model (SentencePiece). "
+                + "vocab.json + merges.txt, encoder.json + vocab.bpe (GPT-2), tokenizer.model (SentencePiece), "
+                + "or a single .gguf file. "
                 + "Hint: for GPT-2, copy OpenAI's encoder.json and vocab.bpe into that directory."
         case .unreadableFile(let path, let reason):
             return "Cannot read \(path): \(reason)"

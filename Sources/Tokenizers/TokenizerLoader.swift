@@ -1,5 +1,5 @@
 // Finding and loading the tokenizer stored in a model directory, whatever its file format.
-// File names are those of Hugging Face model repositories and of OpenAI's GPT-2 release.
+// File names are those of Hugging Face model repositories, OpenAI's GPT-2 release, and llama.cpp's GGUF.
 
 import Foundation
 
@@ -15,6 +15,8 @@ public enum TokenizerLoader {
         case encoderJSONAndVocabBPE
         /// SentencePiece `tokenizer.model`.
         case sentencePieceModel
+        /// The vocabulary in a GGUF file's metadata (the only `.gguf` file in the directory).
+        case gguf(fileName: String)
     }
 
     /// The formats present in `directory`, most preferred first.
@@ -27,6 +29,9 @@ public enum TokenizerLoader {
         if exists("vocab.json") && exists("merges.txt") { found.append(.vocabJSONAndMerges) }
         if exists("encoder.json") && exists("vocab.bpe") { found.append(.encoderJSONAndVocabBPE) }
         if exists("tokenizer.model") { found.append(.sentencePieceModel) }
+        let ggufFiles = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+            .filter { $0.hasSuffix(".gguf") }
+        if ggufFiles.count == 1 { found.append(.gguf(fileName: ggufFiles[0])) }
         return found
     }
 
@@ -63,6 +68,8 @@ public enum TokenizerLoader {
             return try GPT2Tokenizer(vocabularyFile: file("encoder.json"), mergesFile: file("vocab.bpe"))
         case .sentencePieceModel:
             return try SentencePieceTokenizer(modelFile: file("tokenizer.model"))
+        case .gguf(let fileName):
+            return try SentencePieceTokenizer(ggufFile: file(fileName))
         }
     }
 }

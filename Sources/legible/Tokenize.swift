@@ -10,7 +10,7 @@ struct TokenizerOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "Model directory holding tokenizer files (tokenizer.json, vocab.json + merges.txt, "
-                + "encoder.json + vocab.bpe, or tokenizer.model).", valueName: "dir"))
+                + "encoder.json + vocab.bpe, tokenizer.model, or one .gguf file).", valueName: "dir"))
     var model: String
 
     func loadTokenizer() throws -> any Tokenizer {

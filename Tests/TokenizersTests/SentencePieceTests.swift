@@ -149,6 +149,20 @@ import Testing
         #expect(tokenizer.pieceType(for: 3) == 2)
     }
 
+    @Test func controlPiecesInText() throws {
+        let vocabulary = Self.handMadeVocabulary()
+        let id = { (piece: String) in Int32(vocabulary.pieces.firstIndex(of: piece)!) }
+        let matching = try SentencePieceTokenizer(vocabulary: vocabulary)
+        #expect(matching.encode("<bos>hello<eos>") == [2, id("hello"), 1])
+        #expect(matching.decode([2, id("hello")]) == "<bos>hello")
+
+        var literal = vocabulary
+        literal.matchesControlPiecesInText = false
+        let tokenizer = try SentencePieceTokenizer(vocabulary: literal)
+        #expect(!tokenizer.encode("<bos>hello").contains(2))
+        #expect(tokenizer.decode([2, id("hello")]) == "hello")
+    }
+
     @Test func spacePrefixOption() throws {
         let tokenizer = try SentencePieceTokenizer(vocabulary: Self.handMadeVocabulary(addsSpacePrefix: true))
         let vocabulary = Self.handMadeVocabulary()
