@@ -36,7 +36,7 @@ public func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int
     var acc = Vec()
     var i = 0
     while i + vecWidth <= count {
-        acc.addProduct(loadVec(x + i), loadVec(y + i))
+        acc += loadVec(x + i) * loadVec(y + i)
         i += vecWidth
     }
     var total = 0.0
@@ -53,7 +53,7 @@ func sumAndSquares(_ x: UnsafePointer<Float>, count: Int) -> (Double, Double) {
     while i + vecWidth <= count {
         let v = loadVec(x + i)
         s += v
-        q.addProduct(v, v)
+        q += v * v
         i += vecWidth
     }
     var sum = 0.0, squares = 0.0

@@ -4,12 +4,17 @@
 public typealias Vec = SIMD16<Float>
 public let vecWidth = 16
 
-/// exp(x) with relative error below 2e-7 over the float range; saturates to 0 and +inf.
+/// exp(x) with relative error below 2e-7 for x in [−87.3, 88.37].
 @inline(__always)
 public func fastExp(_ x: Vec) -> Vec {
-    let clamped = x.clamped(lowerBound: Vec(repeating: -87.3), upperBound: Vec(repeating: 88.7))
-    // x = n·ln2 + r, |r| ≤ ln2/2; ln2 split in two parts so r keeps full precision.
-    let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+    // Clamped so 2ⁿ stays a normal float (n in −126…127): the result saturates at about 1e-38 and 2e38.
+    let clamped = clamp(x, -87.3, 88.37)
+    // x = n·ln2 + r, |r| ≤ ln2/2; ln2 split in two parts so r keeps full precision. Adding 1.5·2²³ rounds
+    // x·log2(e) to an integer held in the low mantissa bits: the rounding and the float→int conversion both
+    // stay in SIMD registers (the generic SIMD conversion goes element by element).
+    let magic: Float = 12_582_912
+    let shifted = clamped * 1.442_695_04 + magic
+    let n = shifted - magic
     var r = clamped - n * 0.693_359_375
     r = r - n * -2.121_944_4e-4
     var p = Vec(repeating: 1.987_569_15e-4)
@@ -19,18 +24,29 @@ public func fastExp(_ x: Vec) -> Vec {
     p = p * r + 1.666_666_55e-1
     p = p * r + 5.000_000_12e-1
     p = p * (r * r) + r + 1
-    let exponent = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-    let scale = unsafeBitCast(exponent, to: Vec.self)
-    var result = p * scale
-    result.replace(with: 0, where: x .< -87.3)
-    result.replace(with: .infinity, where: x .> 88.7)
-    return result
+    let integer = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000
+    let scale = unsafeBitCast((integer &+ 127) &<< 23, to: Vec.self)
+    return p * scale
+}
+
+/// min(max(x, lower), upper) through compare-and-select in bit operations: the standard library's
+/// SIMD clamped/replace(with:where:) go element by element and dominated GELU before this.
+@inline(__always)
+func clamp(_ x: Vec, _ lower: Float, _ upper: Float) -> Vec {
+    select(x .< lower, Vec(repeating: lower), select(x .> upper, Vec(repeating: upper), x))
+}
+
+@inline(__always)
+func select(_ mask: SIMDMask<SIMD16<Int32>>, _ a: Vec, _ b: Vec) -> Vec {
+    let m = unsafeBitCast(mask, to: SIMD16<Int32>.self)
+    let bits = (unsafeBitCast(a, to: SIMD16<Int32>.self) & m) | (unsafeBitCast(b, to: SIMD16<Int32>.self) & ~m)
+    return unsafeBitCast(bits, to: Vec.self)
 }
 
 /// tanh(x) = 1 − 2 / (exp(2x) + 1); exact limits ±1 for large |x|, absolute error ~1e-7.
 @inline(__always)
 public func fastTanh(_ x: Vec) -> Vec {
-    let e = fastExp(2 * x.clamped(lowerBound: Vec(repeating: -20), upperBound: Vec(repeating: 20)))
+    let e = fastExp(2 * clamp(x, -20, 20))
     return 1 - 2 / (e + 1)
 }
 

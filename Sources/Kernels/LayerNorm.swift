@@ -42,7 +42,7 @@ public func layerNormBackward(
             let norm = (loadVec(x + i) - m) * s
             let dnorm = loadVec(weight + i) * loadVec(dy + i)
             a += dnorm
-            b.addProduct(dnorm, norm)
+            b += dnorm * norm
             i += vecWidth
         }
         var sumD = 0.0, sumDN = 0.0

@@ -32,7 +32,7 @@ public func rmsNormBackward(
         var acc = Vec()
         var i = 0
         while i + vecWidth <= C {
-            acc.addProduct(loadVec(weight + i) * loadVec(dy + i), loadVec(x + i) * s)
+            acc += loadVec(weight + i) * loadVec(dy + i) * loadVec(x + i) * s
             i += vecWidth
         }
         var total = 0.0

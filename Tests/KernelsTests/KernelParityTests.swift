@@ -125,7 +125,7 @@ func withBuffers<R>(_ arrays: [[Float]], _ body: ([FloatBuffer]) -> R) -> R {
     @Test func fastExpAndTanh() {
         var worstExp = 0.0, worstTanh = 0.0
         var x: Float = -87
-        while x < 88 {
+        while x < 88.3 {
             let e = Double(fastExp(x)), t = Double(fastTanh(x))
             worstExp = max(worstExp, abs(e - _exp(Double(x))) / _exp(Double(x)))
             worstTanh = max(worstTanh, abs(t - _tanh(Double(x))))
@@ -133,8 +133,10 @@ func withBuffers<R>(_ arrays: [[Float]], _ body: ([FloatBuffer]) -> R) -> R {
         }
         #expect(worstExp < 3e-7)
         #expect(worstTanh < 3e-7)
-        #expect(fastExp(-200) == 0)
-        #expect(fastExp(200) == .infinity)
+        // Outside the float range the result saturates instead of overflowing to inf or NaN.
+        #expect(fastExp(-200) < 2e-38)
+        #expect(fastExp(200) > 1e38 && fastExp(200).isFinite)
+        #expect(fastTanh(-50) == -1 && fastTanh(50) == 1)
     }
 }
 
