@@ -28,10 +28,13 @@ let package = Package(
         .target(name: "WeightFiles", swiftSettings: optimize),
         .target(name: "Models", dependencies: ["Kernels", "WeightFiles"], swiftSettings: optimize),
         .target(name: "Tokenizers", dependencies: ["CSentencePiece", "WeightFiles"], swiftSettings: optimize),
+        .target(name: "Benchmarks", dependencies: ["Kernels", "Models", "WeightFiles", "Tokenizers"], swiftSettings: optimize),
+        .target(name: "Tuning", dependencies: ["Models", "Tokenizers", "WeightFiles"], swiftSettings: optimize),
+        .target(name: "Evaluation", dependencies: ["Tuning"], swiftSettings: optimize),
         .executableTarget(
             name: "legible",
             dependencies: [
-                "Models", "Tokenizers",
+                "Models", "Tokenizers", "Tuning", "Evaluation", "Benchmarks", "WeightFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimize),
@@ -40,6 +43,7 @@ let package = Package(
         .testTarget(name: "WeightFilesTests", dependencies: ["WeightFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning", "Evaluation", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -72,6 +72,11 @@ public protocol CausalLM: AnyObject {
     /// Short description for reports: architecture and size.
     var summary: String { get }
 
+    /// The token embedding matrix (V, C) as stored; the LM head is tied to it.
+    var tokenEmbeddings: UnsafePointer<Float> { get }
+    /// Input embeddings are token embedding rows times this (1 for GPT-2, √C for Gemma).
+    var embeddingScale: Float { get }
+
     /// Writes the input embeddings of `ids` into out (count, C): what the model itself uses for a token.
     func embed(_ ids: [Int32], into out: UnsafeMutablePointer<Float>) throws
 

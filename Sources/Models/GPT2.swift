@@ -68,6 +68,7 @@ public final class GPT2: CausalLM {
 
     /// The token embedding matrix (V, C): what `embed` reads and the LM head is tied to.
     public var tokenEmbeddings: UnsafePointer<Float> { UnsafePointer(weights.wte) }
+    public var embeddingScale: Float { 1 }
 
     // MARK: Forward
 

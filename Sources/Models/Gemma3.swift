@@ -63,6 +63,7 @@ public final class Gemma3: CausalLM {
 
     /// The embedding matrix (V, C) as stored; input embeddings are its rows times `config.embeddingScale`.
     public var tokenEmbeddings: UnsafePointer<Float> { UnsafePointer(weights.embedding) }
+    public var embeddingScale: Float { config.embeddingScale }
 
     func rope(for layer: Int) -> RotaryTable { config.isGlobal(layer: layer) ? globalRope : localRope }
 

@@ -2,12 +2,15 @@
 import Foundation
 import Models
 import Tokenizers
+import WeightFiles
 
 struct LoadedModel {
     let model: any CausalLM
     /// nil when the model directory holds no tokenizer files: commands then take --ids.
     let tokenizer: (any Tokenizer)?
     let path: String
+    /// The file holding the weights (model.safetensors or the .gguf).
+    let weightsFile: URL
 
     static func load(_ options: ModelOptions) throws -> LoadedModel {
         options.applyThreads()
@@ -15,8 +18,22 @@ struct LoadedModel {
         let model = try ModelLoader.load(url)
         let directory = url.hasDirectoryPath || isDirectory(url) ? url : url.deletingLastPathComponent()
         let tokenizer = TokenizerLoader.formats(in: directory).isEmpty ? nil : try TokenizerLoader.load(directory: directory)
-        return LoadedModel(model: model, tokenizer: tokenizer, path: options.model)
+        let weights = model is GPT2 ? directory.appendingPathComponent("model.safetensors")
+            : isDirectory(url) ? try ModelLoader.ggufFiles(in: url).first ?? url : url
+        return LoadedModel(model: model, tokenizer: tokenizer, path: options.model, weightsFile: weights)
     }
+
+    /// The tokenizer, or an error saying the model directory lacks one.
+    func requireTokenizer() throws -> any Tokenizer {
+        guard let tokenizer else { throw CLIError("\(path) has no tokenizer files; prompt tuning needs the model's tokenizer") }
+        return tokenizer
+    }
+
+    /// A short name for reports: the directory or file name.
+    var name: String { URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent }
+
+    /// sha256 of the weights file, computed once per process.
+    func weightsSHA256() throws -> String { try SHA256.hexDigest(ofFile: weightsFile.path) }
 
     /// Ids from --ids, or from --text through the tokenizer.
     func ids(text: String?, ids: String?) throws -> [Int32] {

@@ -1,0 +1,107 @@
+// Measures a prompt on a task's test set: accuracy with the soft prompt, its projection and its text;
+// zero-shot baselines; faithfulness (soft vs projected) and scrutability (how readable the text is).
+import Foundation
+import Models
+import Tokenizers
+import Tuning
+
+public struct PromptEvaluation: Sendable {
+    public var test: RunReport.Test
+    public var zeroShot: RunReport.ZeroShot
+    public var faithfulness: RunReport.Faithfulness
+    public var scrutability: RunReport.Scrutability
+    public var prompt: RunReport.Prompt
+    public var seconds: Double
+}
+
+public final class PromptEvaluator {
+    public let model: any CausalLM
+    public let tokenizer: any Tokenizer
+    public let task: PromptTask
+    public let batchSize: Int
+    /// Evaluate on the first `testLimit` test examples only (nil: all of them).
+    public let testLimit: Int?
+
+    public init(model: any CausalLM, tokenizer: any Tokenizer, task: PromptTask, batchSize: Int = 16, testLimit: Int? = nil) {
+        self.model = model; self.tokenizer = tokenizer; self.task = task; self.batchSize = batchSize; self.testLimit = testLimit
+    }
+
+    var testExamples: [EncodedExample] { Array(task.test.prefix(testLimit ?? task.test.count)) }
+
+    /// `soft` is the continuous prompt when there is one; `ids` the tokens it is read as.
+    /// `progress` receives a short label before each pass over the test set.
+    public func evaluate(soft: PromptEmbeddings?, ids: [Int32], progress: (String) -> Void = { _ in }) throws -> PromptEvaluation {
+        let started = Date()
+        let classifier = PromptClassifier(model: model, verbalizer: task.verbalizer, batchSize: batchSize)
+        let projector = VocabularyProjector(model: model, allowed: [Bool](repeating: true, count: model.vocabularySize))
+        let examples = testExamples
+        let projected = try projector.embeddings(of: ids)
+        let text = tokenizer.decode(ids)
+
+        progress("projected prompt")
+        let projectedScores = try classifier.labelLogProbabilities(examples, prompt: projected)
+        var softScores = projectedScores
+        if let soft {
+            progress("soft prompt")
+            softScores = try classifier.labelLogProbabilities(examples, prompt: soft)
+        }
+        progress("prompt as text")
+        let empty = PromptEmbeddings.empty(width: model.width)
+        let textScores = try classifier.labelLogProbabilities(try task.testWithText(text, tokenizer: tokenizer, limit: testLimit), prompt: empty)
+        progress("zero-shot, no prompt")
+        let emptyAccuracy = try classifier.accuracy(try task.testWithText("", tokenizer: tokenizer, limit: testLimit), prompt: empty)
+        progress("zero-shot, manual prompt")
+        let manual = task.definition.manualPrompt
+        let manualAccuracy = try classifier.accuracy(try task.testWithText(manual, tokenizer: tokenizer, limit: testLimit), prompt: empty)
+
+        let softAccuracy = PromptClassifier.accuracy(softScores, examples)
+        let projectedAccuracy = PromptClassifier.accuracy(projectedScores, examples)
+        let kl = zip(softScores, projectedScores).reduce(0.0) { total, pair in
+            total + zip(pair.0, pair.1).reduce(0.0) { $0 + Double(Foundation.exp($1.0)) * Double($1.0 - $1.1) }
+        } / Double(max(examples.count, 1))
+        let agreement = Double(zip(softScores, projectedScores).filter { argmax($0.0) == argmax($0.1) }.count) / Double(max(examples.count, 1))
+        let cosines = soft.map { projector.cosine($0, ids) } ?? [Float](repeating: 1, count: ids.count)
+
+        let fluency = FluencyScorer(model: model, start: tokenizer.specialTokens.beginningOfSequence ?? tokenizer.specialTokens.endOfText ?? 0)
+        let readable = ReadabilityMetrics(ids: ids, tokenizer: tokenizer)
+        return PromptEvaluation(
+            test: RunReport.Test(accuracy: soft == nil ? nil : softAccuracy, accuracyProjected: projectedAccuracy,
+                                 accuracyText: PromptClassifier.accuracy(textScores, examples), examples: examples.count),
+            zeroShot: RunReport.ZeroShot(accuracyEmpty: emptyAccuracy, accuracyManual: manualAccuracy, manualPrompt: manual),
+            faithfulness: RunReport.Faithfulness(kl: kl, agreement: agreement, accuracyGap: softAccuracy - projectedAccuracy,
+                                                 cosineToNearest: cosines.isEmpty ? 1 : Double(cosines.reduce(0, +)) / Double(cosines.count)),
+            scrutability: RunReport.Scrutability(logPerplexity: Double(try fluency.logPerplexity(of: tokenizer.encode(text))),
+                                                 distinctRatio: readable.distinctRatio, wordRatio: readable.wordRatio,
+                                                 oddTokens: readable.oddTokens),
+            prompt: RunReport.Prompt(ids: ids, text: text, tokens: tokenizer.readableTokens(for: ids)),
+            seconds: Date().timeIntervalSince(started))
+    }
+
+    private func argmax(_ x: [Float]) -> Int { x.indices.max { x[$0] < x[$1] } ?? 0 }
+}
+
+/// Readability of a token sequence, independent of the model.
+public struct ReadabilityMetrics: Sendable, Equatable {
+    /// Distinct tokens ÷ tokens: 1 when no token repeats.
+    public var distinctRatio: Double
+    /// Share of tokens that start a word and are all letters.
+    public var wordRatio: Double
+    /// Tokens a person would find odd: special, non-ASCII, or neither word nor punctuation.
+    public var oddTokens: Int
+
+    public init(ids: [Int32], tokenizer: any Tokenizer) {
+        let n = Double(max(ids.count, 1))
+        distinctRatio = Double(Set(ids).count) / n
+        let texts = ids.map { tokenizer.decode([$0]) }
+        wordRatio = Double(texts.filter(TokenFilter.isWholeWord).count) / n
+        oddTokens = zip(ids, texts).filter { id, text in
+            TokenFilter.isSpecial(id, tokenizer) || !text.unicodeScalars.allSatisfy(\.isASCII)
+                || !(TokenFilter.isWord(text) || Self.isPunctuation(text))
+        }.count
+    }
+
+    static func isPunctuation(_ text: String) -> Bool {
+        let body = text.trimmingCharacters(in: .whitespaces)
+        return !body.isEmpty && body.unicodeScalars.allSatisfy { CharacterSet.punctuationCharacters.contains($0) || CharacterSet.decimalDigits.contains($0) }
+    }
+}

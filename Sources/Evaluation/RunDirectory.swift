@@ -1,0 +1,125 @@
+// A run's folder: run.json (what was asked), state.json (resumable tuner state, rewritten atomically after
+// every step), log.jsonl (one line per step), prompt.safetensors and report.json (written atomically at the end).
+import Foundation
+import Tuning
+
+public struct RunSettings: Codable, Sendable, Equatable {
+    public var model: String
+    public var modelSHA256: String
+    public var task: String
+    public var split: String
+    public var data: String
+    public var template: String
+    public var verbalizers: [String]
+    public var configuration: TuningConfiguration
+
+    public init(model: String, modelSHA256: String, task: String, split: String, data: String, template: String,
+                verbalizers: [String], configuration: TuningConfiguration) {
+        self.model = model; self.modelSHA256 = modelSHA256; self.task = task; self.split = split; self.data = data
+        self.template = template; self.verbalizers = verbalizers; self.configuration = configuration
+    }
+}
+
+public enum RunDirectoryError: Error, CustomStringConvertible, Equatable {
+    case exists(String)
+    case nothingToResume(String)
+    case settingsDiffer(String, fields: [String])
+
+    public var description: String {
+        switch self {
+        case .exists(let path): return "\(path) already holds a run; pass --resume to continue it or choose another --out"
+        case .nothingToResume(let path): return "\(path) holds no run to resume (no state.json)"
+        case .settingsDiffer(let path, let fields):
+            return "\(path) was started with different settings (\(fields.joined(separator: ", "))); resume with the same options or choose another --out"
+        }
+    }
+}
+
+public struct RunDirectory {
+    public let url: URL
+    public var settings: URL { url.appendingPathComponent("run.json") }
+    public var state: URL { url.appendingPathComponent("state.json") }
+    public var log: URL { url.appendingPathComponent("log.jsonl") }
+    public var prompt: URL { url.appendingPathComponent("prompt.safetensors") }
+    public var report: URL { url.appendingPathComponent("report.json") }
+
+    public init(_ url: URL) { self.url = url }
+
+    /// Starts a new run, or with `resume` returns the saved state after checking the settings match.
+    public func open(_ runSettings: RunSettings, resume: Bool) throws -> TuningState? {
+        let manager = FileManager.default
+        if resume {
+            guard manager.fileExists(atPath: state.path) else { throw RunDirectoryError.nothingToResume(url.path) }
+            let saved = try JSONDecoder().decode(RunSettings.self, from: Data(contentsOf: settings))
+            let differing = Self.differences(saved, runSettings)
+            if !differing.isEmpty { throw RunDirectoryError.settingsDiffer(url.path, fields: differing) }
+            let tuning = try JSONDecoder().decode(TuningState.self, from: Data(contentsOf: state))
+            try truncateLog(after: tuning.step)
+            return tuning
+        }
+        if manager.fileExists(atPath: settings.path) || manager.fileExists(atPath: state.path) {
+            throw RunDirectoryError.exists(url.path)
+        }
+        try manager.createDirectory(at: url, withIntermediateDirectories: true)
+        try write(runSettings, to: settings)
+        return nil
+    }
+
+    static func differences(_ a: RunSettings, _ b: RunSettings) -> [String] {
+        var fields: [String] = []
+        if a.modelSHA256 != b.modelSHA256 { fields.append("model") }
+        if a.task != b.task { fields.append("task") }
+        if a.split != b.split { fields.append("split") }
+        if a.template != b.template { fields.append("template") }
+        if a.verbalizers != b.verbalizers { fields.append("verbalizers") }
+        var (x, y) = (a.configuration, b.configuration)
+        // The step budget may grow on resume; everything else must match.
+        x.steps = 0; y.steps = 0
+        if x != y { fields.append("tuning options") }
+        return fields
+    }
+
+    /// After a step: its log line, then the state that includes it.
+    public func record(_ step: StepRecord, state tuning: TuningState) throws {
+        var line = try JSONEncoder.sortedKeys.encode(step)
+        line.append(0x0A)
+        if let handle = try? FileHandle(forWritingTo: log) {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: line)
+            try handle.close()
+        } else {
+            try line.write(to: log)
+        }
+        try write(tuning, to: state)
+    }
+
+    /// Drops log lines for steps the saved state does not include (written just before an interruption).
+    func truncateLog(after step: Int) throws {
+        guard let data = FileManager.default.contents(atPath: log.path) else { return }
+        let kept = data.split(separator: 0x0A).filter { line in
+            guard let record = try? JSONDecoder().decode(StepRecord.self, from: Data(line)) else { return false }
+            return record.step <= step
+        }
+        var out = Data()
+        for line in kept { out.append(contentsOf: line); out.append(0x0A) }
+        try out.write(to: log, options: .atomic)
+    }
+
+    public func write<T: Encodable>(_ value: T, to file: URL) throws {
+        try JSONEncoder.prettySorted.encode(value).write(to: file, options: .atomic)
+    }
+}
+
+extension JSONEncoder {
+    static var sortedKeys: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    static var prettySorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return encoder
+    }
+}

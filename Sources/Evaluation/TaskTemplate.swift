@@ -1,0 +1,89 @@
+// Templates such as "{prompt} {sentence} It was" (PEZ) or "{sentence} {prompt}" (RLPrompt): the label word is
+// predicted right after the template. Text on each side of the prompt slot is tokenized on its own; a text
+// prompt (what a person would type) is substituted into the template and the whole is tokenized at once.
+import Tokenizers
+import Tuning
+
+public enum TemplateError: Error, CustomStringConvertible, Equatable {
+    case missingPlaceholder(String, template: String)
+    case multiTokenVerbalizer(word: String, tokens: [String])
+    case emptyInput(template: String)
+
+    public var description: String {
+        switch self {
+        case .missingPlaceholder(let placeholder, let template):
+            return "template \"\(template)\" must contain \(placeholder) exactly once"
+        case .multiTokenVerbalizer(let word, let tokens):
+            return "verbalizer \"\(word)\" is \(tokens.count) tokens for this model (\(tokens.map { "\"\($0)\"" }.joined(separator: ", "))); each label word must be one token"
+        case .emptyInput(let template):
+            return "template \"\(template)\" with an empty sentence and prompt leaves nothing to read"
+        }
+    }
+}
+
+public struct TaskTemplate: Sendable, Equatable {
+    public let text: String
+
+    public static let pez = "{prompt} {sentence} It was"
+    public static let rlprompt = "{sentence} {prompt}"
+
+    public init(_ text: String) throws {
+        for placeholder in ["{prompt}", "{sentence}"] where text.components(separatedBy: placeholder).count != 2 {
+            throw TemplateError.missingPlaceholder(placeholder, template: text)
+        }
+        self.text = text
+    }
+
+    /// The example with an n-token slot for a soft or projected prompt.
+    public func encode(_ example: LabeledText, tokenizer: any Tokenizer, maxSentenceTokens: Int) throws -> EncodedExample {
+        let sentence = Self.truncated(example.text, tokenizer: tokenizer, maxTokens: maxSentenceTokens)
+        let parts = text.components(separatedBy: "{prompt}")
+        // The space next to the slot belongs to the prompt's own tokens (GPT-2 and SentencePiece tokens carry
+        // their leading space), so the left side loses its trailing whitespace; the right side keeps its leading
+        // space, which the first word after the prompt needs.
+        let left = Self.trimTrailing(parts[0].replacingOccurrences(of: "{sentence}", with: sentence))
+        let right = Self.trimTrailing(parts[1].replacingOccurrences(of: "{sentence}", with: sentence))
+        let prefix = tokenizer.encode(Self.trimLeading(left), addSpecial: true)
+        let suffix = tokenizer.encode(right)
+        return EncodedExample(prefix: prefix, suffix: suffix, label: example.label)
+    }
+
+    /// The example with a prompt written as text, tokenized as a whole: what a person would run.
+    public func encode(_ example: LabeledText, promptText: String, tokenizer: any Tokenizer, maxSentenceTokens: Int) throws -> EncodedExample {
+        let sentence = Self.truncated(example.text, tokenizer: tokenizer, maxTokens: maxSentenceTokens)
+        let filled = render(sentence: sentence, prompt: promptText)
+        let ids = tokenizer.encode(filled, addSpecial: true)
+        guard !ids.isEmpty else { throw TemplateError.emptyInput(template: text) }
+        return EncodedExample(prefix: ids, suffix: [], label: example.label)
+    }
+
+    /// The template as text, with the prompt's leading spaces dropped and doubled spaces at the joins closed.
+    public func render(sentence: String, prompt: String) -> String {
+        var filled = text.replacingOccurrences(of: "{prompt}", with: Self.trimLeading(prompt))
+            .replacingOccurrences(of: "{sentence}", with: sentence)
+        while filled.contains("  ") { filled = filled.replacingOccurrences(of: "  ", with: " ") }
+        return Self.trimTrailing(Self.trimLeading(filled))
+    }
+
+    static func truncated(_ sentence: String, tokenizer: any Tokenizer, maxTokens: Int) -> String {
+        let ids = tokenizer.encode(sentence)
+        return ids.count <= maxTokens ? sentence : tokenizer.decode(Array(ids.prefix(maxTokens)))
+    }
+
+    static func trimLeading(_ s: String) -> String { String(s.drop { $0 == " " || $0 == "\t" }) }
+    static func trimTrailing(_ s: String) -> String { String(s.reversed().drop { $0 == " " || $0 == "\t" }.reversed()) }
+}
+
+extension Verbalizer {
+    /// Each word must be exactly one token of the model's vocabulary.
+    public init(words: [String], tokenizer: any Tokenizer) throws {
+        let ids = try words.map { word -> Int32 in
+            let ids = tokenizer.encode(word)
+            guard ids.count == 1 else {
+                throw TemplateError.multiTokenVerbalizer(word: word, tokens: ids.map { tokenizer.readableToken(for: $0) ?? "?" })
+            }
+            return ids[0]
+        }
+        self.init(words: words, ids: ids)
+    }
+}

@@ -1,0 +1,51 @@
+// AdamW (Loshchilov & Hutter 2019) with bias correction and decoupled weight decay, plus global-norm
+// gradient clipping, for a flat parameter vector.
+
+public struct AdamW: Codable, Sendable, Equatable {
+    public var learningRate: Float
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+    public var weightDecay: Float
+    public private(set) var step = 0
+    public private(set) var m: [Float] = []
+    public private(set) var v: [Float] = []
+
+    public init(learningRate: Float, weightDecay: Float = 0) {
+        self.learningRate = learningRate; self.weightDecay = weightDecay
+    }
+
+    public mutating func update(_ parameters: inout [Float], gradient: [Float]) {
+        precondition(parameters.count == gradient.count, "gradient and parameters differ in size")
+        if m.count != parameters.count {
+            m = [Float](repeating: 0, count: parameters.count)
+            v = m
+        }
+        step += 1
+        let correction1 = 1 - pow(beta1, step), correction2 = 1 - pow(beta2, step)
+        for i in parameters.indices {
+            let g = gradient[i]
+            m[i] = beta1 * m[i] + (1 - beta1) * g
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g
+            let mHat = m[i] / correction1, vHat = v[i] / correction2
+            parameters[i] -= learningRate * (mHat / (vHat.squareRoot() + epsilon) + weightDecay * parameters[i])
+        }
+    }
+}
+
+/// Scales the gradient so its L2 norm is at most maxNorm; returns the norm before clipping.
+@discardableResult
+public func clipGradient(_ gradient: inout [Float], maxNorm: Float) -> Float {
+    let norm = Float(gradient.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+    if maxNorm > 0, norm > maxNorm {
+        let scale = maxNorm / norm
+        for i in gradient.indices { gradient[i] *= scale }
+    }
+    return norm
+}
+
+private func pow(_ base: Float, _ exponent: Int) -> Float {
+    var result: Float = 1
+    for _ in 0..<exponent { result *= base }
+    return result
+}

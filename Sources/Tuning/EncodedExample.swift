@@ -1,0 +1,43 @@
+// A classification example ready for a prompt: token ids before and after the prompt's slot, and its label.
+// The label word is predicted at the last token of [prefix | prompt | suffix].
+
+public struct EncodedExample: Sendable, Equatable {
+    public var prefix: [Int32]
+    public var suffix: [Int32]
+    public var label: Int
+
+    public init(prefix: [Int32], suffix: [Int32], label: Int) {
+        self.prefix = prefix; self.suffix = suffix; self.label = label
+    }
+
+    public func length(promptLength n: Int) -> Int { prefix.count + n + suffix.count }
+}
+
+/// The label words, one vocabulary id per class, in label order.
+public struct Verbalizer: Sendable, Equatable {
+    public var words: [String]
+    public var ids: [Int32]
+
+    public init(words: [String], ids: [Int32]) {
+        precondition(words.count == ids.count, "one id per verbalizer word")
+        self.words = words; self.ids = ids
+    }
+
+    public var classCount: Int { ids.count }
+}
+
+/// A prompt in the model's input-embedding space: n rows of C floats.
+public struct PromptEmbeddings: Sendable, Equatable {
+    public var length: Int
+    public var width: Int
+    public var values: [Float]
+
+    public init(length: Int, width: Int, values: [Float]) {
+        precondition(values.count == length * width, "prompt values do not fill \(length)×\(width)")
+        self.length = length; self.width = width; self.values = values
+    }
+
+    public static func empty(width: Int) -> PromptEmbeddings { PromptEmbeddings(length: 0, width: width, values: []) }
+
+    public func row(_ i: Int) -> ArraySlice<Float> { values[(i * width)..<((i + 1) * width)] }
+}

@@ -1,0 +1,93 @@
+// The losses a prompt is tuned on, each with its gradient: the task's cross-entropy over the verbalizer words,
+// scrutability (how fluent the projected prompt is to the model itself; PEZ's fluency term, Patel et al.'s
+// scrutability), and faithfulness (how close the soft prompt stays to its readable projection).
+import Foundation
+import Kernels
+import Models
+
+/// Mean cross-entropy over the label words: loss, d(loss)/d(logits) (B, classes), and correct predictions.
+func taskLoss(_ logits: Logits, labels: [Int], weight: Float = 1) -> (loss: Float, dLogits: [Float], correct: Int) {
+    let (B, K) = (logits.rows, logits.columns)
+    var dLogits = [Float](repeating: 0, count: B * K)
+    var loss = 0.0, correct = 0
+    for b in 0..<B {
+        let row = logSoftmax(Array(logits.row(b)))
+        loss -= Double(row[labels[b]])
+        if PromptClassifier.predicted(row) == labels[b] { correct += 1 }
+        for k in 0..<K { dLogits[b * K + k] = weight * (Foundation.exp(row[k]) - (k == labels[b] ? 1 : 0)) / Float(B) }
+    }
+    return (Float(loss / Double(B)) * weight, dLogits, correct)
+}
+
+/// KL(p ‖ q) per example between two rows of label log-probabilities, and its gradients with respect to the
+/// logits that produced p and q.
+func klDivergence(p: [Float], q: [Float]) -> (kl: Float, dP: [Float], dQ: [Float]) {
+    let pp = p.map { Foundation.exp($0) }, qq = q.map { Foundation.exp($0) }
+    let kl = zip(pp, zip(p, q)).reduce(Float(0)) { $0 + $1.0 * ($1.1.0 - $1.1.1) }
+    let dP = (0..<p.count).map { pp[$0] * (p[$0] - q[$0] - kl) }
+    let dQ = (0..<p.count).map { qq[$0] - pp[$0] }
+    return (kl, dP, dQ)
+}
+
+/// Scrutability: the model's mean negative log-likelihood of a prompt's tokens, read left to right after a
+/// beginning-of-sequence token. Its exponent is the prompt's perplexity.
+public final class FluencyScorer {
+    public let model: any CausalLM
+    /// Gemma's <bos>; GPT-2 has none and conventionally starts from <|endoftext|>.
+    public let start: Int32
+    private var inputs = FloatBuffer(count: 0)
+
+    public init(model: any CausalLM, start: Int32) {
+        self.model = model; self.start = start
+    }
+
+    /// Mean NLL of `targets` when the model reads [start | prompt]. With `gradient`, adds
+    /// weight · d(NLL)/d(prompt) into it.
+    @discardableResult
+    public func loss(prompt: PromptEmbeddings, targets: [Int32], weight: Float = 1, gradient: UnsafeMutablePointer<Float>? = nil) throws -> Float {
+        let (n, C) = (prompt.length, prompt.width)
+        precondition(targets.count == n, "one target per prompt position")
+        guard n > 0 else { return 0 }
+        if inputs.count < (n + 1) * C { inputs = FloatBuffer(count: (n + 1) * C) }
+        try model.embed([start], into: inputs.pointer)
+        prompt.values.withUnsafeBufferPointer { (inputs.pointer + C).update(from: $0.baseAddress!, count: n * C) }
+        let batch = RaggedBatch(lengths: [n + 1])
+        // Row i reads [start, p0 … p(i−1)] and predicts token i.
+        let logits = try model.forward(inputs: inputs.pointer, batch: batch, head: HeadRequest(rows: Array(0..<n)))
+        let V = logits.columns
+        let losses = FloatBuffer(count: n), probabilities = FloatBuffer(count: n * V)
+        targets.withUnsafeBufferPointer {
+            crossEntropyForward(losses: losses.pointer, probs: probabilities.pointer, logits: logits.pointer, targets: $0.baseAddress!, R: n, V: V)
+        }
+        let mean = losses.array.reduce(0, +) / Float(n)
+        if let gradient {
+            let dLogits = FloatBuffer(count: n * V), weights = FloatBuffer([Float](repeating: weight / Float(n), count: n))
+            targets.withUnsafeBufferPointer {
+                crossEntropyBackward(dlogits: dLogits.pointer, probs: probabilities.pointer, targets: $0.baseAddress!, dlosses: weights.pointer, R: n, V: V)
+            }
+            let dInputs = try model.backward(dLogits: dLogits.pointer, mode: .frozenWeights)
+            addInPlace(gradient, dInputs + C, count: n * C)
+        }
+        return mean
+    }
+
+    /// Log-perplexity of token ids (a prompt's text re-tokenized): mean NLL after the start token.
+    public func logPerplexity(of ids: [Int32]) throws -> Float {
+        guard !ids.isEmpty else { return 0 }
+        var values = [Float](repeating: 0, count: ids.count * model.width)
+        try values.withUnsafeMutableBufferPointer { try model.embed(ids, into: $0.baseAddress!) }
+        return try loss(prompt: PromptEmbeddings(length: ids.count, width: model.width, values: values), targets: ids)
+    }
+}
+
+/// Faithfulness as a distance: mean over positions of ‖P_i − P′_i‖², and weight · its gradient for P.
+func projectionDistance(_ prompt: PromptEmbeddings, _ projected: PromptEmbeddings, weight: Float, gradient: inout [Float]) -> Float {
+    let n = Float(max(prompt.length, 1))
+    var total = 0.0
+    for i in prompt.values.indices {
+        let d = prompt.values[i] - projected.values[i]
+        total += Double(d * d)
+        gradient[i] += weight * 2 * d / n
+    }
+    return Float(total) / n
+}

@@ -1,0 +1,67 @@
+// Everything that decides a tuning run, saved with its results so the run can be repeated or resumed.
+
+public enum TuningMethod: String, Codable, Sendable, CaseIterable {
+    /// Continuous prompt tuning (Lester et al. 2021): the soft prompt itself is used.
+    case soft
+    /// PEZ (Wen et al. 2023): forward and backward at the nearest tokens, step on the continuous prompt.
+    case pez
+}
+
+public enum PromptInitialization: Codable, Sendable, Equatable {
+    case randomTokens
+    case text(String)
+    case classWords
+}
+
+public struct TuningConfiguration: Codable, Sendable, Equatable {
+    public var method: TuningMethod = .pez
+    public var promptLength = 10
+    public var steps = 150
+    public var batchSize = 16
+    public var learningRate: Float = 0.1
+    public var weightDecay: Float = 0.1
+    public var maxGradientNorm: Float = 1
+    /// λ: weight of the scrutability term (mean NLL of the projected prompt under the model).
+    public var scrutability: Float = 0
+    /// γ: weight of the distance between the soft prompt and its projection.
+    public var faithfulness: Float = 0
+    /// κ: weight of KL(label distribution with the soft prompt ‖ with its projection).
+    public var faithfulnessKL: Float = 0
+    /// Projected Langevin noise (FluentPrompt, Shi et al. 2022): temperature of the noise added after each step.
+    public var langevinTemperature: Float = 0
+    public var seed: UInt64 = 0
+    public var evaluateEvery = 10
+    public var metric: ProjectionMetric = .cosine
+    public var filter = TokenFilter()
+    public var initialization: PromptInitialization = .randomTokens
+
+    public init() {}
+
+    public func validate() throws {
+        let problems: [String?] = [
+            promptLength >= 1 ? nil : "prompt length must be at least 1",
+            steps >= 0 ? nil : "steps cannot be negative",
+            batchSize >= 1 ? nil : "batch size must be at least 1",
+            learningRate > 0 ? nil : "learning rate must be positive",
+            scrutability >= 0 && faithfulness >= 0 && faithfulnessKL >= 0 ? nil : "loss weights cannot be negative",
+            langevinTemperature >= 0 ? nil : "Langevin temperature cannot be negative",
+            evaluateEvery >= 1 ? nil : "evaluate-every must be at least 1",
+        ]
+        if let problem = problems.compactMap({ $0 }).first { throw TuningError.invalidConfiguration(problem) }
+    }
+}
+
+public enum TuningError: Error, CustomStringConvertible, Equatable {
+    case invalidConfiguration(String)
+    case emptyTrainingSet
+    case initialPromptLength(text: String, tokens: Int, expected: Int)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let problem): return "invalid tuning configuration: \(problem)"
+        case .emptyTrainingSet: return "the training set is empty"
+        case .initialPromptLength(let text, let tokens, let expected):
+            return "the initial prompt \"\(text)\" is \(tokens) tokens; the prompt length is \(expected) (give --prompt-length \(tokens) or another text)"
+        }
+    }
+}
