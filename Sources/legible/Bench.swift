@@ -20,7 +20,7 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated workloads (default: all of \(BenchmarkSuite.defaultWorkloads.joined(separator: ","))).",
                                valueName: "names"))
     var workloads: String?
-    @Option(help: "Measured runs per workload; the median is reported.") var repeats = 5
+    @Option(help: "Measured runs per workload; the median is reported.") var repeats = 3
     @Option(help: "Untimed runs before measuring.") var warmup = 1
     @Option(help: "BLAS threads (default: OpenBLAS's own choice).") var threads: Int?
     @Option(help: ArgumentHelp("GPT-2 and sgemm shapes as BxT, comma-separated.", valueName: "shapes")) var shapes = "4x64,8x128"

@@ -1,0 +1,100 @@
+// Gemma 3 270M workloads on the real GGUF weights. `gemma3-270m/classify`: a batch of SST-2 test sentences
+// as "<sentence> It was", forward with the LM head only at each example's last real token and only on two
+// verbalizer rows, as a prompt-tuned classifier runs. Dimensions: B examples, Lᵦ their lengths, N = Σ Lᵦ,
+// C channels, H/G query/key-value heads, D head size, F feed-forward width, L layers.
+import Foundation
+import Kernels
+import Models
+import Tokenizers
+
+/// Where the benchmark finds Gemma 3 and the SST-2 sentences.
+public enum GemmaBenchmarkFiles {
+    public static let environmentKey = "LEGIBLE_GEMMA_GGUF"
+    public static let defaultModel = "models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf"
+    public static let sentenceFiles = ["data/fewshot/sst-2/16-100/test.tsv", "../shared/data/fewshot/sst-2/16-100/test.tsv"]
+
+    /// `LEGIBLE_GEMMA_GGUF` if set, else the default path, relative to the working directory; nil when absent.
+    public static func model() -> URL? {
+        let path = ProcessInfo.processInfo.environment[environmentKey] ?? defaultModel
+        return FileManager.default.fileExists(atPath: path) ? URL(fileURLWithPath: path) : nil
+    }
+
+    public static func sentences() -> URL? {
+        sentenceFiles.first { FileManager.default.fileExists(atPath: $0) }.map { URL(fileURLWithPath: $0) }
+    }
+}
+
+/// The token ids of the classification batch and how they were made.
+public struct GemmaClassifyBatch: Sendable {
+    /// " great" and " terrible" (▁great 1822, ▁terrible 21832 in Gemma 3's vocabulary); bench_torch.py uses the same.
+    public static let verbalizer: [Int32] = [1822, 21832]
+    public static let suffix = " It was"
+
+    public var ids: [[Int32]]
+    public var note: String?
+
+    /// The first `count` sentences of an SST-2 TSV (header `sentence\tlabel`), formatted and tokenized with
+    /// the GGUF's own tokenizer (beginning-of-sequence token first, as transformers adds it).
+    public static func load(gguf: URL, sentences: URL?, count: Int = 32) throws -> GemmaClassifyBatch {
+        guard let sentences else {
+            return synthetic(count: count, note: "synthetic token ids (lengths 20-40): no SST-2 test.tsv found")
+        }
+        let texts = try String(contentsOf: sentences, encoding: .utf8)
+            .split(whereSeparator: \.isNewline).dropFirst().prefix(count)  // \r\n is one Character
+            .map { line in String(line.split(separator: "\t", omittingEmptySubsequences: false)[0]) + suffix }
+        let tokenizer = try SentencePieceTokenizer(ggufFile: gguf)
+        return GemmaClassifyBatch(ids: texts.map { tokenizer.encode($0, addSpecial: true) }, note: nil)
+    }
+
+    /// Fixed pseudo-random ids of lengths 20…40, for when the sentences are not at hand.
+    public static func synthetic(count: Int, note: String) -> GemmaClassifyBatch {
+        var rng = SeededGenerator(seed: 3)
+        let ids = (0..<count).map { _ in
+            (0..<(20 + Int(rng.next() % 21))).map { _ in Int32(1000 + rng.next() % 100_000) }
+        }
+        return GemmaClassifyBatch(ids: ids, note: note)
+    }
+}
+
+public final class GemmaClassifyWorkload: Workload {
+    let model: Gemma3
+    let batch: RaggedBatch
+    let flatIds: [Int32]
+    let head: HeadRequest
+    let inputs: FloatBuffer   // (N, C)
+    public let note: String?
+
+    public init(model: Gemma3, input: GemmaClassifyBatch) throws {
+        self.model = model
+        batch = try Gemma3.batch(for: input.ids)
+        flatIds = input.ids.flatMap { $0 }
+        head = .lastTokens(of: batch, vocabulary: GemmaClassifyBatch.verbalizer)
+        inputs = FloatBuffer(count: batch.tokenCount * model.width)
+        let lengths = input.ids.map(\.count)
+        let range = "lengths \(lengths.min()!)-\(lengths.max()!), \(batch.tokenCount) tokens"
+        note = input.note.map { "\($0); \(range)" } ?? range
+    }
+
+    public var name: String { "gemma3-270m/classify" }
+    public var B: Int { batch.count }
+    public var T: Int { batch.maxLength }
+    public var examples: Int? { batch.count }
+
+    /// Per layer: q, k, v 2·N·C·(Q + 2K), output 2·N·Q·C, gate and up 2·2·N·C·F, down 2·N·F·C, with Q = H·D and
+    /// K = G·D; attention 4·Lᵦ²·Q per example (full squares, as the kernel computes them). Head: 2·B·C·2.
+    public var flops: Double? {
+        let c = model.config
+        let (N, C, F) = (Double(batch.tokenCount), Double(c.width), Double(c.feedForwardWidth))
+        let Q = Double(c.heads * c.headSize), K = Double(c.kvHeads * c.headSize)
+        let linear = 2 * N * C * (Q + 2 * K) + 2 * N * Q * C + 4 * N * C * F + 2 * N * F * C
+        let attention = batch.lengths.reduce(0.0) { $0 + 4 * Double($1 * $1) * Q }
+        let head = 2 * Double(batch.count) * C * Double(GemmaClassifyBatch.verbalizer.count)
+        return Double(c.layers) * (linear + attention) + head
+    }
+
+    /// Embedding lookup and forward: what classifying a batch of ids costs.
+    public func step() throws {
+        try model.embed(flatIds, into: inputs.pointer)
+        _ = try model.forward(inputs: inputs.pointer, batch: batch, head: head)
+    }
+}

@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""The PyTorch peer of `legible bench`: the same GPT-2 124M and Gemma 3 270M workloads on the CPU, done the
+obvious PyTorch way, printed as the same JSON schema (see Sources/Benchmarks/BenchmarkResult.swift).
+
+  gpt2-124m/forward      GPT2LMHeadModel(GPT2Config()) float32 random weights, eval mode (no dropout),
+                         inputs_embeds (B,T,C), logits at every position, under torch.inference_mode()
+  gpt2-124m/frozen-step  parameters requires_grad_(False), inputs_embeds requiring grad, mean cross-entropy
+                         over every position and the full vocabulary, loss.backward()
+  gpt2-124m/full-step    the same with parameter gradients (zero_grad(set_to_none=True) first)
+  sgemm                  torch.mm at the GEMM shapes of those workloads, for the BLAS share
+  gemma3-270m/classify   AutoModelForCausalLM.from_pretrained(dir, gguf_file=...) in float32, the first 32
+                         SST-2 test sentences as "<sentence> It was", padded batch with attention mask,
+                         full-vocabulary logits at every position (as users run it), then the last real
+                         token's logits at the two verbalizer ids
+
+FLOPs are counted with the same formulas as Legible (2·M·N·K per GEMM; for Gemma the work Legible does:
+the head at the last token on two rows), so GFLOP/s compare as speed. Peak memory is VmHWM, reset before
+each workload through /proc/self/clear_refs. Progress goes to standard error, JSON to standard output.
+
+Usage: bench_torch.py [--workloads a,b] [--shapes 4x64,8x128] [--repeats N] [--warmup N] [--threads N]
+"""
+import argparse
+import gc
+import json
+import os
+import re
+import statistics
+import sys
+import time
+
+GPT2_WORKLOADS = ["gpt2-124m/forward", "gpt2-124m/frozen-step", "gpt2-124m/full-step"]
+SGEMM = "sgemm"
+GEMMA_CLASSIFY = "gemma3-270m/classify"
+DEFAULT_WORKLOADS = GPT2_WORKLOADS + [SGEMM, GEMMA_CLASSIFY]
+GEMMA_DEFAULT = "models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf"
+SENTENCE_FILES = ["data/fewshot/sst-2/16-100/test.tsv", "../shared/data/fewshot/sst-2/16-100/test.tsv"]
+VERBALIZER = [1822, 21832]  # ▁great, ▁terrible: the ids Legible uses (GemmaClassifyBatch.verbalizer)
+SUFFIX = " It was"
+
+# GPT-2 124M
+L, C, V, H = 12, 768, 50257, 12
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def peak_mb():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1000
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def measure(step, warmup, repeats):
+    for _ in range(warmup):
+        step()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def blas_core(torch):
+    match = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+    return f"torch {torch.__version__.split('+')[0]}" + (f" {match.group(1)}" if match else "")
+
+
+def gpt2_costs(B, T):
+    """Same formulas as Sources/Benchmarks/GPT2Cost.swift."""
+    N = B * T
+    linear = L * 24 * N * C * C
+    attention = L * B * 4 * T * T * C
+    head = 2 * N * C * V
+    forward = linear + attention + head
+    frozen_backward = linear + 2 * attention + head
+    full_backward = frozen_backward + linear + head
+    shapes = [("qkv", N, 3 * C, C, False, L), ("attn-proj", N, C, C, False, L), ("fc", N, 4 * C, C, False, L),
+              ("fc-proj", N, C, 4 * C, False, L), ("lm-head", N, V, C, True, 1)]
+    return {"gpt2-124m/forward": forward, "gpt2-124m/frozen-step": forward + frozen_backward,
+            "gpt2-124m/full-step": forward + full_backward}, shapes
+
+
+class Runner:
+    def __init__(self, torch, args):
+        self.torch, self.args = torch, args
+        self.core = blas_core(torch)
+        self.results = []
+
+    def time(self, workload, B, T, step, flops=None, examples=None, note=None, **extra):
+        log(f"running {workload} B={B} T={T}" + (f" {extra.get('gemm')}" if "gemm" in extra else ""))
+        gc.collect()
+        reset_peak()
+        samples = measure(step, self.args.warmup, self.args.repeats)
+        median = statistics.median(samples)
+        row = {"workload": workload, "B": B, "T": T, "median_s": median, "min_s": min(samples), "max_s": max(samples),
+               "runs": len(samples), "peak_rss_mb": peak_mb(), "threads": self.torch.get_num_threads(),
+               "blas_core": self.core}
+        if flops is not None:
+            row["gflops"] = flops / median / 1e9
+        if examples is not None:
+            row["examples_per_s"] = examples / median
+        if note:
+            row["note"] = note
+        row.update(extra)
+        return row
+
+
+def run_gpt2(runner, kinds, shapes, want_sgemm):
+    torch = runner.torch
+    import torch.nn.functional as F
+    model = None
+    if kinds:
+        from transformers import GPT2Config, GPT2LMHeadModel
+        log("preparing GPT-2 124M with random weights")
+        torch.manual_seed(1)
+        model = GPT2LMHeadModel(GPT2Config()).float().eval()  # eval: dropout off, as Legible has none
+    for B, T in sorted(shapes, key=lambda s: s[0] * s[1]):
+        costs, gemm_shapes = gpt2_costs(B, T)
+        rows = []
+        if model is not None:
+            generator = torch.Generator().manual_seed(1)
+            ids = torch.randint(0, V, (B, T), generator=generator)
+            targets = torch.randint(0, V, (B, T), generator=generator)
+            with torch.no_grad():
+                embeds = model.transformer.wte(ids).detach().clone()
+
+            def forward():
+                with torch.inference_mode():
+                    model(inputs_embeds=embeds).logits
+
+            def step(full):
+                def run():
+                    for p in model.parameters():
+                        p.requires_grad_(full)
+                    if full:
+                        model.zero_grad(set_to_none=True)
+                    x = embeds.clone().requires_grad_(True)
+                    logits = model(inputs_embeds=x).logits
+                    loss = F.cross_entropy(logits.view(-1, V), targets.view(-1))
+                    loss.backward()
+                return run
+
+            steps = {"gpt2-124m/forward": forward, "gpt2-124m/frozen-step": step(False), "gpt2-124m/full-step": step(True)}
+            for kind in kinds:
+                rows.append(runner.time(kind, B, T, steps[kind], flops=costs[kind], examples=B))
+        if want_sgemm:
+            rates, sgemm_rows = {}, []
+            for name, M, N, K, transpose_b, count in gemm_shapes:
+                a = torch.rand(M, K) - 0.5
+                b = 0.04 * (torch.rand(N, K) - 0.5) if transpose_b else 0.04 * (torch.rand(K, N) - 0.5)
+                out = torch.empty(M, N)
+                op_b = b.t() if transpose_b else b
+                flops = 2 * M * N * K
+                row = runner.time(SGEMM, B, T, lambda: torch.mm(a, op_b, out=out), flops=flops,
+                                  gemm=name + (" (B transposed)" if transpose_b else ""), m=M, n=N, k=K)
+                rates[name] = flops / row["median_s"]
+                sgemm_rows.append(row)
+                del a, b, out, op_b
+            work = sum(count * 2 * M * N * K for _, M, N, K, _, count in gemm_shapes)
+            time_needed = sum(count * 2 * M * N * K / rates[name] for name, M, N, K, _, count in gemm_shapes)
+            rate = work / time_needed
+            sgemm_rows.append({"workload": SGEMM, "B": B, "T": T, "median_s": time_needed, "min_s": time_needed,
+                               "max_s": time_needed, "runs": sgemm_rows[0]["runs"], "gflops": rate / 1e9,
+                               "threads": torch.get_num_threads(), "blas_core": runner.core, "gemm": "gpt2-124m mix",
+                               "note": "FLOP-weighted over the GEMM shapes of one GPT-2 forward"})
+            for row in rows:
+                row["blas_share"] = row["gflops"] * 1e9 / rate
+            rows += sgemm_rows
+        runner.results += rows
+    del model
+    gc.collect()
+
+
+def gemma_inputs(tokenizer, count=32):
+    path = next((p for p in SENTENCE_FILES if os.path.exists(p)), None)
+    if path is None:
+        return None, "no SST-2 test.tsv found"
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")[1:]
+    texts = [line.split("\t")[0] + SUFFIX for line in lines if line][:count]
+    return texts, None
+
+
+def run_gemma(runner):
+    torch = runner.torch
+    gguf = os.environ.get("LEGIBLE_GEMMA_GGUF", GEMMA_DEFAULT)
+    if not os.path.exists(gguf):
+        log(f"skipping {GEMMA_CLASSIFY}: no model at {GEMMA_DEFAULT} and LEGIBLE_GEMMA_GGUF not set")
+        return
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    directory, name = os.path.dirname(os.path.abspath(gguf)), os.path.basename(gguf)
+    log(f"preparing Gemma 3 from {name}")
+    tokenizer = AutoTokenizer.from_pretrained(directory, gguf_file=name)
+    tokenizer.padding_side = "right"
+    try:
+        model = AutoModelForCausalLM.from_pretrained(directory, gguf_file=name, dtype=torch.float32)
+    except TypeError:
+        model = AutoModelForCausalLM.from_pretrained(directory, gguf_file=name, torch_dtype=torch.float32)
+    model.eval()
+    texts, problem = gemma_inputs(tokenizer)
+    note = None
+    if texts is None:
+        # Same idea as Legible's fallback: fixed pseudo-random ids of lengths 20-40 (not the same ids).
+        generator = torch.Generator().manual_seed(3)
+        lengths = torch.randint(20, 41, (32,), generator=generator).tolist()
+        ids = [torch.randint(1000, 101000, (n,), generator=generator).tolist() for n in lengths]
+        encoded = tokenizer.pad({"input_ids": ids}, return_tensors="pt")
+        note = f"synthetic token ids (lengths 20-40): {problem}"
+    else:
+        encoded = tokenizer(texts, padding=True, return_tensors="pt")  # adds <bos> as Legible does
+    mask = encoded["attention_mask"]
+    lengths = mask.sum(dim=1).tolist()
+    last = mask.sum(dim=1) - 1
+    rows = torch.arange(mask.shape[0])
+    verbalizer = torch.tensor(VERBALIZER)
+
+    def classify():
+        with torch.inference_mode():
+            logits = model(**encoded).logits  # (B, T, V): every position, full vocabulary
+            logits[rows, last][:, verbalizer]
+
+    config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    Cg, Fg, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    Q = config.num_attention_heads * config.head_dim
+    K = config.num_key_value_heads * config.head_dim
+    N = sum(lengths)
+    linear = 2 * N * Cg * (Q + 2 * K) + 2 * N * Q * Cg + 4 * N * Cg * Fg + 2 * N * Fg * Cg
+    attention = sum(4 * n * n * Q for n in lengths)
+    flops = layers * (linear + attention) + 2 * len(lengths) * Cg * len(VERBALIZER)
+    span = f"lengths {min(lengths)}-{max(lengths)}, {N} tokens; padded to {mask.shape[1]}, full-vocabulary logits"
+    runner.results.append(runner.time(GEMMA_CLASSIFY, len(lengths), max(lengths), classify, flops=flops,
+                                      examples=len(lengths), note=f"{note}; {span}" if note else span))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS))
+    parser.add_argument("--shapes", default="4x64,8x128")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    unknown = [w for w in workloads if w not in DEFAULT_WORKLOADS]
+    if unknown:
+        parser.error(f"unknown workload {', '.join(unknown)}; known: {', '.join(DEFAULT_WORKLOADS)}")
+    try:
+        shapes = [tuple(int(x) for x in s.lower().split("x")) for s in args.shapes.split(",")]
+        assert all(len(s) == 2 and s[0] >= 1 and 1 <= s[1] <= 1024 for s in shapes)
+    except (ValueError, AssertionError):
+        parser.error(f"--shapes takes BxT pairs such as 4x64,8x128 (T ≤ 1024), not {args.shapes!r}")
+    if args.repeats < 1 or args.warmup < 0 or args.threads < 1:
+        parser.error("--repeats and --threads must be at least 1, --warmup at least 0")
+
+    import torch
+    torch.set_num_threads(args.threads)
+    runner = Runner(torch, args)
+    kinds = [k for k in GPT2_WORKLOADS if k in workloads]
+    if kinds or SGEMM in workloads:
+        run_gpt2(runner, kinds, shapes, SGEMM in workloads)
+    if GEMMA_CLASSIFY in workloads:
+        run_gemma(runner)
+    print(json.dumps(runner.results, indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
