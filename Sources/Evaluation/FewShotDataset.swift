@@ -5,6 +5,8 @@ import Foundation
 public struct LabeledText: Sendable, Equatable {
     public var text: String
     public var label: Int
+
+    public init(text: String, label: Int) { self.text = text; self.label = label }
 }
 
 public enum DatasetError: Error, CustomStringConvertible, Equatable {

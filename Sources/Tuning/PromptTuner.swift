@@ -173,7 +173,9 @@ public final class PromptTuner {
         if c.faithfulness > 0 { distance = projectionDistance(soft, projected, weight: c.faithfulness, gradient: &gradient) }
 
         let norm = clipGradient(&gradient, maxNorm: c.maxGradientNorm)
-        state.optimizer.update(&state.prompt, gradient: gradient)
+        var prompt = state.prompt
+        state.optimizer.update(&prompt, gradient: gradient)
+        state.prompt = prompt
         if c.langevinTemperature > 0 { addLangevinNoise() }
         state.step += 1
 

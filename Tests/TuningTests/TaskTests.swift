@@ -1,0 +1,82 @@
+// Tasks from disk: templates, verbalizers, prompt files, and the errors a user sees for bad input.
+import Foundation
+import Testing
+import Kernels
+import Models
+import Tokenizers
+@testable import Tuning
+import Evaluation
+
+@Suite struct TaskTests {
+    let tokenizer = Tiny.tokenizer
+
+    @Test func templatesSplitAroundThePromptSlot() throws {
+        let example = LabeledText(text: "a fine film", label: 1)
+        let pez = try TaskTemplate(TaskTemplate.pez).encode(example, tokenizer: tokenizer, maxSentenceTokens: 64)
+        #expect(pez.prefix.isEmpty)
+        #expect(pez.suffix == tokenizer.encode(" a fine film It was"))
+        let rl = try TaskTemplate(TaskTemplate.rlprompt).encode(example, tokenizer: tokenizer, maxSentenceTokens: 64)
+        #expect(rl.prefix == tokenizer.encode("a fine film") && rl.suffix.isEmpty)
+        let text = try TaskTemplate(TaskTemplate.pez).encode(example, promptText: " Movie review:", tokenizer: tokenizer, maxSentenceTokens: 64)
+        #expect(tokenizer.decode(text.prefix) == "Movie review: a fine film It was")
+        #expect(try TaskTemplate(TaskTemplate.pez).render(sentence: "x", prompt: "") == "x It was")
+        let long = LabeledText(text: Array(repeating: "word", count: 50).joined(separator: " "), label: 0)
+        #expect(try TaskTemplate(TaskTemplate.rlprompt).encode(long, tokenizer: tokenizer, maxSentenceTokens: 8).prefix.count == 8)
+    }
+
+    @Test func verbalizersMustBeSingleTokens() throws {
+        #expect(try Verbalizer(words: [" terrible", " great"], tokenizer: tokenizer).ids == [7818, 1049])
+        #expect(throws: TemplateError.multiTokenVerbalizer(word: " unwatchable", tokens: [" unw", "atch", "able"])) {
+            try Verbalizer(words: [" unwatchable", " great"], tokenizer: tokenizer)
+        }
+    }
+
+    @Test func badTasksAndDataAreNamedClearly() throws {
+        let root = try Tiny.dataRoot()
+        #expect(throws: DatasetError.unknownTask("imdb", known: TaskCatalog.tasks.map(\.name))) {
+            try PromptTask(name: "imdb", split: "16-100", dataRoot: root, template: TaskTemplate.pez, tokenizer: tokenizer)
+        }
+        #expect(throws: DatasetError.unknownSplit(task: "sst-2", split: "16-7", available: ["16-100"])) {
+            try PromptTask(name: "sst-2", split: "16-7", dataRoot: root, template: TaskTemplate.pez, tokenizer: tokenizer)
+        }
+        let empty = try Tiny.dataRoot(emptyTest: true)
+        #expect(throws: DatasetError.empty(empty.appendingPathComponent("sst-2/16-100/test.tsv").path)) {
+            try PromptTask(name: "sst-2", split: "16-100", dataRoot: empty, template: TaskTemplate.pez, tokenizer: tokenizer)
+        }
+        #expect(throws: TemplateError.missingPlaceholder("{prompt}", template: "{sentence} It was")) {
+            try PromptTask(name: "sst-2", split: "16-100", dataRoot: root, template: "{sentence} It was", tokenizer: tokenizer)
+        }
+        let badLabel = root.appendingPathComponent("sst-2/16-100/dev.tsv")
+        try "sentence\tlabel\nfine\t7\n".write(to: badLabel, atomically: true, encoding: .utf8)
+        #expect(throws: DatasetError.malformed(file: badLabel.path, line: 2, reason: "label '7' is not in 0..<2")) {
+            try PromptTask(name: "sst-2", split: "16-100", dataRoot: root, template: TaskTemplate.pez, tokenizer: tokenizer)
+        }
+    }
+
+    @Test func realDataLoads() throws {
+        let task = try PromptTask(name: "sst-2", split: "16-100", dataRoot: repositoryRoot.appendingPathComponent("data/fewshot"),
+                                  template: TaskTemplate.pez, tokenizer: tokenizer)
+        #expect(task.train.count == 32 && task.dev.count == 32 && task.test.count == 1821)
+        #expect(Set(task.train.map(\.label)) == [0, 1])
+    }
+
+    @Test func promptFilesRoundTripAndRefuseOtherModels() throws {
+        let prompt = PromptEmbeddings(length: 2, width: 3, values: [1, 2, 3, 4, 5, 6])
+        let metadata = PromptMetadata(model: "tiny", modelSHA256: "abc123", method: "pez", task: "sst-2", split: "16-100",
+                                      template: TaskTemplate.pez, verbalizers: [" terrible", " great"], ids: [7, 8],
+                                      text: " hello world", configuration: Tiny.configuration(.pez))
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("legible-prompt-\(UUID().uuidString).safetensors")
+        try PromptFile(prompt: prompt, metadata: metadata).write(to: url)
+        let read = try PromptFile.read(from: url, modelSHA256: "abc123")
+        #expect(read == PromptFile(prompt: prompt, metadata: metadata))
+        #expect(throws: PromptFileError.self) { try PromptFile.read(from: url, modelSHA256: "def456") }
+    }
+
+    @Test func readabilityMetrics() {
+        let ids = tokenizer.encode(" the the movie,é")
+        let metrics = ReadabilityMetrics(ids: ids, tokenizer: tokenizer)
+        #expect(metrics.distinctRatio == Double(Set(ids).count) / Double(ids.count))
+        #expect(metrics.wordRatio == 3 / Double(ids.count))
+        #expect(metrics.oddTokens == 1)
+    }
+}

@@ -1,0 +1,78 @@
+// The tuners on a tiny model and task: they lower the training loss, track the best prompt, resume exactly.
+import Foundation
+import Testing
+import Kernels
+import Models
+import TestSupport
+@testable import Tuning
+import Evaluation
+
+@Suite struct TunerTests {
+    @Test(arguments: [TuningMethod.soft, .pez])
+    func tuningLowersTheTrainingLoss(method: TuningMethod) throws {
+        let model = Tiny.model(), task = try Tiny.task()
+        var configuration = Tiny.configuration(method, steps: 30)
+        if method == .pez { configuration.learningRate = 0.05 }
+        let tuner = try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: configuration)
+        let classifier = PromptClassifier(model: model, verbalizer: task.verbalizer)
+        let prompt = { try method == .soft ? tuner.continuousPrompt : tuner.projection().embeddings }
+        let before = try meanTaskLoss(classifier, task.train, prompt())
+        var records: [StepRecord] = []
+        try tuner.run { records.append($0) }
+        let after = try meanTaskLoss(classifier, task.train, prompt())
+        #expect(after < before, "training loss \(before) → \(after)")
+        #expect(records.count == 30 && records.map(\.step) == Array(1...30))
+        #expect(records.compactMap(\.devAccuracy).count == 6)
+        let best = try #require(tuner.state.best)
+        #expect(best.devAccuracy == records.compactMap(\.devAccuracy).max())
+        // Ties go to the later step.
+        let lastBestStep = records.last { $0.devAccuracy == best.devAccuracy }!.step
+        #expect(best.step == lastBestStep)
+    }
+
+    @Test func allTermsTogetherStillTrainAndLogEachTerm() throws {
+        let model = Tiny.model(), task = try Tiny.task()
+        var configuration = Tiny.configuration(.pez, steps: 3)
+        configuration.scrutability = 0.5; configuration.faithfulness = 0.1; configuration.faithfulnessKL = 1
+        configuration.langevinTemperature = 1e-4
+        let tuner = try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: configuration)
+        // The first step starts on token embeddings (distance 0); the second has moved off them.
+        _ = try tuner.step()
+        let record = try tuner.step()
+        #expect(record.scrutabilityLoss > 0 && record.faithfulnessLoss > 0 && record.klLoss >= 0)
+        #expect(abs(record.loss - (record.taskLoss + 0.5 * record.scrutabilityLoss + 0.1 * record.faithfulnessLoss + record.klLoss)) < 1e-4)
+    }
+
+    @Test func resumingGivesTheSameRunAsNotStopping() throws {
+        let model = Tiny.model(), task = try Tiny.task()
+        let configuration = Tiny.configuration(.pez, steps: 8)
+        let straight = try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: configuration)
+        try straight.run { _ in }
+        var shortened = configuration
+        shortened.steps = 4
+        let first = try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: shortened)
+        try first.run { _ in }
+        // Through JSON, as the run directory stores it.
+        let saved = try JSONDecoder().decode(TuningState.self, from: JSONEncoder().encode(first.state))
+        let second = try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: configuration, resuming: saved)
+        try second.run { _ in }
+        #expect(second.state.prompt == straight.state.prompt)
+        #expect(second.state.best == straight.state.best)
+        #expect(second.state.optimizer == straight.state.optimizer)
+    }
+
+    @Test func initializations() throws {
+        let model = Tiny.model(), task = try Tiny.task()
+        var configuration = Tiny.configuration(.pez)
+        configuration.initialization = .classWords
+        let classWords = try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: configuration)
+        #expect(try classWords.projection().ids == task.verbalizer.ids + task.verbalizer.ids)
+        configuration.initialization = .text(" this movie is")
+        #expect(throws: TuningError.initialPromptLength(text: " this movie is", tokens: 3, expected: 4)) {
+            try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: configuration)
+        }
+        configuration.initialization = .text(" this movie is really")
+        let text = try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: configuration)
+        #expect(Tiny.tokenizer.decode(try text.projection().ids) == " this movie is really")
+    }
+}
