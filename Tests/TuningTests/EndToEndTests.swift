@@ -1,0 +1,110 @@
+// The `legible` command end to end on a tiny model: tune → eval → decode, resume, and the exit status and
+// message a user gets for bad input.
+import Foundation
+import Testing
+import Evaluation
+import Tuning
+
+struct CommandResult {
+    var status: Int32
+    var output: String
+    var error: String
+}
+
+/// Runs the `legible` executable built beside this test bundle.
+func legible(_ arguments: [String]) throws -> CommandResult {
+    // The test bundle sits in the build products folder beside the executable.
+    let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    let candidates = [testBinary.deletingLastPathComponent(), Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
+        .map { $0.appendingPathComponent("legible") }
+    let executable = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+                                  "build the legible executable first (swift build), as scripts/test does")
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = out.fileHandleForReading.readDataToEndOfFile(), error = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+                         error: String(decoding: error, as: UTF8.self))
+}
+
+@Suite(.serialized) struct EndToEndTests {
+    let model: URL
+    let data: URL
+    let runs = FileManager.default.temporaryDirectory.appendingPathComponent("legible-runs-\(UUID().uuidString)")
+
+    init() throws {
+        model = try Tiny.modelDirectory(Tiny.model())
+        data = try Tiny.dataRoot()
+    }
+
+    func tune(_ out: URL, _ extra: [String] = []) throws -> CommandResult {
+        try legible(["tune", "--model", model.path, "--data", data.path, "--task", "sst-2", "--split", "16-100",
+                     "--prompt-length", "4", "--steps", "6", "--batch", "6", "--lr", "0.01", "--eval-every", "3",
+                     "--scrutability", "0.1", "--out", out.path] + extra)
+    }
+
+    @Test func tuneThenEvalThenDecode() throws {
+        let out = runs.appendingPathComponent("pez")
+        let tuned = try tune(out)
+        #expect(tuned.status == 0, "\(tuned.error)")
+        let report = try JSONDecoder().decode(RunReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+        #expect(report.method == "pez" && report.steps == 6 && report.prompt.ids.count == 4)
+        #expect(report.test.examples == 12 && (0...1).contains(report.test.accuracyProjected))
+        #expect(report.scrutability.logPerplexity > 0)
+        let log = try String(contentsOf: out.appendingPathComponent("log.jsonl"), encoding: .utf8)
+        #expect(log.split(separator: "\n").count == 6)
+        #expect(tuned.output.contains("prompt:") && tuned.output.contains("zero-shot:"))
+
+        let evaluated = try legible(["eval", "--model", model.path, "--data", data.path, "--prompt", out.appendingPathComponent("prompt.safetensors").path, "--json"])
+        #expect(evaluated.status == 0, "\(evaluated.error)")
+        let again = try JSONDecoder().decode(RunReport.self, from: Data(evaluated.output.utf8))
+        #expect(again.test.accuracyProjected == report.test.accuracyProjected)
+        #expect(again.prompt.ids == report.prompt.ids)
+
+        let decoded = try legible(["decode", "--model", model.path, "--prompt", out.appendingPathComponent("prompt.safetensors").path, "--top", "3"])
+        #expect(decoded.status == 0, "\(decoded.error)")
+        #expect(decoded.output.split(separator: "\n").filter { $0.hasPrefix("  ") }.count == 4)
+        #expect(decoded.output.contains("nearest tokens as text"))
+
+        let text = try legible(["eval", "--model", model.path, "--data", data.path, "--text", " Movie review:"])
+        #expect(text.status == 0 && text.output.contains("text prompt"), "\(text.error)")
+    }
+
+    @Test func resumeContinuesAndRefusesChangedSettings() throws {
+        let out = runs.appendingPathComponent("resume")
+        #expect(try tune(out, ["--steps", "3"]).status == 0)
+        #expect(try tune(out).status != 0)  // the folder holds a run: --resume or another --out
+        let resumed = try tune(out, ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(resumed.error.contains("resuming") && resumed.error.contains("step 3"))
+        let log = try String(contentsOf: out.appendingPathComponent("log.jsonl"), encoding: .utf8)
+        #expect(log.split(separator: "\n").count == 6)
+        let changed = try tune(out, ["--resume", "--lr", "0.5"])
+        #expect(changed.status != 0 && changed.error.contains("different settings"))
+    }
+
+    @Test func badInputFailsWithAMessage() throws {
+        let cases: [([String], String)] = [
+            (["--task", "imdb"], "unknown task 'imdb'"),
+            (["--split", "16-7"], "has no split '16-7'"),
+            (["--verbalizer", " unwatchable", "--verbalizer", " great"], "each label word must be one token"),
+            (["--prompt-length", "90"], "context is 96"),
+            (["--method", "gradient"], "method"),
+        ]
+        for (extra, message) in cases {
+            let result = try tune(runs.appendingPathComponent(UUID().uuidString), extra)
+            #expect(result.status != 0, "\(extra) succeeded")
+            #expect(result.error.contains(message), "\(extra): \(result.error)")
+        }
+        let missing = try legible(["eval", "--model", "/nonexistent/model", "--text", "x"])
+        #expect(missing.status != 0 && missing.error.contains("no model at"))
+        let empty = try Tiny.dataRoot(emptyTest: true)
+        let noTest = try legible(["eval", "--model", model.path, "--data", empty.path, "--text", "x"])
+        #expect(noTest.status != 0 && noTest.error.contains("holds no examples"))
+    }
+}
