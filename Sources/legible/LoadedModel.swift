@@ -40,7 +40,8 @@ struct LoadedModel {
         if let ids { return try parseIds(ids) }
         guard let text else { throw CLIError("give --text or --ids") }
         guard let tokenizer else { throw CLIError("\(path) has no tokenizer files (vocab.json + merges.txt, tokenizer.json or encoder.json + vocab.bpe); pass --ids instead of text") }
-        return tokenizer.encode(text)
+        // As transformers does by default: Gemma's <bos> first; GPT-2 adds nothing.
+        return tokenizer.encode(text, addSpecial: true)
     }
 
     func render(_ id: Int32) -> String? { tokenizer?.readableToken(for: id) }
