@@ -74,55 +74,27 @@ struct Tune: ParsableCommand {
         let loaded = try LoadedModel.load(modelOptions)
         let tokenizer = try loaded.requireTokenizer()
         let task = try taskOptions.load(tokenizer: tokenizer)
-        if let context = loaded.model.contextLength, task.longestExample(promptLength: promptLength) > context {
-            throw CLIError("the longest example with a \(promptLength)-token prompt is \(task.longestExample(promptLength: promptLength)) tokens; the model's context is \(context) (lower --max-sentence-tokens or --prompt-length)")
-        }
-        let sha = try loaded.weightsSHA256()
-        let settings = RunSettings(model: loaded.name, modelSHA256: sha, task: task.definition.name, split: task.split,
-                                   data: taskOptions.data, template: task.template.text, verbalizers: task.verbalizer.words,
-                                   configuration: tuningConfiguration)
-        let directory = RunDirectory(URL(fileURLWithPath: out))
-        let saved = try directory.open(settings, resume: resume)
-        let tuner = try PromptTuner(model: loaded.model, tokenizer: tokenizer, data: task.tuningData,
-                                    configuration: tuningConfiguration, resuming: saved)
-        if let saved { console.line("resuming \(out) at step \(saved.step) of \(steps)") }
+        let job = TuningJob(model: loaded.model, tokenizer: tokenizer, modelName: loaded.name, modelSHA256: try loaded.weightsSHA256(),
+                            task: task, configuration: tuningConfiguration, dataRoot: taskOptions.data, testLimit: taskOptions.testLimit)
         console.line("\(method.rawValue) on \(task.definition.name) \(task.split): \(task.train.count) train, \(task.dev.count) dev, \(task.test.count) test examples; \(loaded.model.summary)")
-
+        let directory = RunDirectory(URL(fileURLWithPath: out))
         let interrupt = InterruptFlag()
+        let report: RunReport
         do {
-            try tuner.run { record in
-                try directory.record(record, state: tuner.state)
-                console.progress(record, total: steps)
+            report = try job.run(in: directory, resume: resume) { event in
+                switch event {
+                case .resumed(let step): console.line("resuming \(out) at step \(step) of \(steps)")
+                case .step(let record): console.progress(record, total: steps)
+                case .evaluating(let label): console.status("evaluating on the test set: \(label)")
+                }
                 if interrupt.isSet { throw InterruptFlag.Interrupted() }
             }
         } catch is InterruptFlag.Interrupted {
             console.line("")
-            console.line("stopped after step \(tuner.state.step); run again with --resume to continue")
+            console.line("stopped; run again with --resume to continue")
             throw ExitCode(130)
         }
-        console.line("")
-
-        // The prompt handed out: the best by dev accuracy (ties to the later step), else the last.
-        let best = tuner.state.best
-        let values = best?.values ?? tuner.state.prompt
-        let soft = PromptEmbeddings(length: promptLength, width: loaded.model.width, values: values)
-        let ids = try best?.ids ?? tuner.projection().ids
-        let evaluator = PromptEvaluator(model: loaded.model, tokenizer: tokenizer, task: task, batchSize: batch, testLimit: taskOptions.testLimit)
-        let evaluation = try evaluator.evaluate(soft: soft, ids: ids) { console.status("evaluating on the test set: \($0)") }
         console.status("")
-
-        let metadata = PromptMetadata(model: loaded.name, modelSHA256: sha, method: method.rawValue, task: task.definition.name,
-                                      split: task.split, template: task.template.text, verbalizers: task.verbalizer.words,
-                                      ids: ids, text: evaluation.prompt.text, configuration: tuningConfiguration)
-        try PromptFile(prompt: soft, metadata: metadata).write(to: directory.prompt)
-        let report = RunReport(
-            method: method.rawValue, model: loaded.name, task: task.definition.name, split: task.split,
-            template: task.template.text, verbalizers: task.verbalizer.words, steps: tuner.state.step,
-            bestStep: best?.step, devAccuracy: best?.devAccuracy, prompt: evaluation.prompt, test: evaluation.test,
-            zeroShot: evaluation.zeroShot, faithfulness: evaluation.faithfulness, scrutability: evaluation.scrutability,
-            timing: RunReport.Timing(seconds: tuner.state.seconds, stepsPerSecond: Double(tuner.state.step) / max(tuner.state.seconds, 1e-9),
-                                     evaluationSeconds: evaluation.seconds))
-        try directory.write(report, to: directory.report)
         print(ReportText.summary(report))
         console.line("wrote \(directory.prompt.path), \(directory.report.path)")
     }

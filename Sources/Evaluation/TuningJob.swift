@@ -1,0 +1,75 @@
+// One tuning run from start (or resume) to report: the tuner, its run directory, the test evaluation, the
+// prompt file. `legible tune` runs one; a sweep runs many.
+import Foundation
+import Models
+import Tokenizers
+import Tuning
+
+public enum TuningJobEvent {
+    case resumed(step: Int)
+    case step(StepRecord)
+    case evaluating(String)
+}
+
+public struct TuningJob {
+    public var model: any CausalLM
+    public var tokenizer: any Tokenizer
+    public var modelName: String
+    public var modelSHA256: String
+    public var task: PromptTask
+    public var configuration: TuningConfiguration
+    public var dataRoot: String
+    public var testLimit: Int?
+
+    public init(model: any CausalLM, tokenizer: any Tokenizer, modelName: String, modelSHA256: String, task: PromptTask,
+                configuration: TuningConfiguration, dataRoot: String, testLimit: Int? = nil) {
+        self.model = model; self.tokenizer = tokenizer; self.modelName = modelName; self.modelSHA256 = modelSHA256
+        self.task = task; self.configuration = configuration; self.dataRoot = dataRoot; self.testLimit = testLimit
+    }
+
+    /// Tunes into `directory` (continuing a saved state with `resume`), evaluates the best prompt on the test
+    /// set, writes prompt.safetensors and report.json, and returns the report. `onEvent` may throw to stop
+    /// between steps; everything up to the last finished step is on disk.
+    public func run(in directory: RunDirectory, resume: Bool, onEvent: (TuningJobEvent) throws -> Void = { _ in }) throws -> RunReport {
+        let n = configuration.promptLength
+        if let context = model.contextLength, task.longestExample(promptLength: n) > context {
+            throw TuningError.invalidConfiguration("the longest example with a \(n)-token prompt is \(task.longestExample(promptLength: n)) tokens; the model's context is \(context) (lower --max-sentence-tokens or --prompt-length)")
+        }
+        let settings = RunSettings(model: modelName, modelSHA256: modelSHA256, task: task.definition.name, split: task.split,
+                                   data: dataRoot, template: task.template.text, verbalizers: task.verbalizer.words,
+                                   configuration: configuration)
+        let saved = try directory.open(settings, resume: resume)
+        let tuner = try PromptTuner(model: model, tokenizer: tokenizer, data: task.tuningData, configuration: configuration, resuming: saved)
+        if let saved { try onEvent(.resumed(step: saved.step)) }
+        try tuner.run { record in
+            try directory.record(record, state: tuner.state)
+            try onEvent(.step(record))
+        }
+
+        // The prompt handed out: the best by dev accuracy (ties to the later step), else the last.
+        let best = tuner.state.best
+        let soft = PromptEmbeddings(length: n, width: model.width, values: best?.values ?? tuner.state.prompt)
+        let ids = try best?.ids ?? tuner.projection().ids
+        let evaluator = PromptEvaluator(model: model, tokenizer: tokenizer, task: task, batchSize: configuration.batchSize, testLimit: testLimit)
+        var stepError: Error?
+        let evaluation = try evaluator.evaluate(soft: soft, ids: ids) { label in
+            do { try onEvent(.evaluating(label)) } catch { stepError = error }
+        }
+        if let stepError { throw stepError }
+        let metadata = PromptMetadata(model: modelName, modelSHA256: modelSHA256, method: configuration.method.rawValue,
+                                      task: task.definition.name, split: task.split, template: task.template.text,
+                                      verbalizers: task.verbalizer.words, ids: ids, text: evaluation.prompt.text,
+                                      configuration: configuration)
+        try PromptFile(prompt: soft, metadata: metadata).write(to: directory.prompt)
+        let seconds = tuner.state.seconds
+        let report = RunReport(
+            method: configuration.method.rawValue, model: modelName, task: task.definition.name, split: task.split,
+            template: task.template.text, verbalizers: task.verbalizer.words, steps: tuner.state.step,
+            bestStep: best?.step, devAccuracy: best?.devAccuracy, prompt: evaluation.prompt, test: evaluation.test,
+            zeroShot: evaluation.zeroShot, faithfulness: evaluation.faithfulness, scrutability: evaluation.scrutability,
+            timing: RunReport.Timing(seconds: seconds, stepsPerSecond: Double(tuner.state.step) / max(seconds, 1e-9),
+                                     evaluationSeconds: evaluation.seconds))
+        try directory.write(report, to: directory.report)
+        return report
+    }
+}
