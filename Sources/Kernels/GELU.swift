@@ -20,11 +20,15 @@ public func geluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Flo
 }
 
 @inline(__always)
-func geluDerivative(_ x: Vec) -> Vec {
+func geluDerivative(_ x: Vec) -> Vec { geluAndDerivative(x).derivative }
+
+/// gelu(x) and gelu'(x) from one tanh.
+@inline(__always)
+func geluAndDerivative(_ x: Vec) -> (value: Vec, derivative: Vec) {
     let inner = geluScale * (x + 0.044715 * x * x * x)
     let t = fastTanh(inner)
     let sech2 = 1 - t * t
-    return 0.5 * (1 + t) + 0.5 * x * sech2 * geluScale * (1 + 3 * 0.044715 * x * x)
+    return (0.5 * x * (1 + t), 0.5 * (1 + t) + 0.5 * x * sech2 * geluScale * (1 + 3 * 0.044715 * x * x))
 }
 
 /// dinp[i] += gelu'(inp[i]) · dout[i]

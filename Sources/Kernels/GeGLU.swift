@@ -2,13 +2,19 @@
 
 /// out[i] = gelu(gate[i]) · up[i]
 public func gegluForward(out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-    geluForward(out: out, inp: gate, count: count)
+    // One pass: gelu(gate) stays in registers instead of going through `out` and back.
     var i = 0
     while i + vecWidth <= count {
-        storeVec(loadVec(out + i) * loadVec(up + i), out + i)
+        let x = loadVec(gate + i)
+        let t = fastTanh(geluScale * (x + 0.044715 * x * x * x))
+        storeVec(0.5 * x * (1 + t) * loadVec(up + i), out + i)
         i += vecWidth
     }
-    while i < count { out[i] *= up[i]; i += 1 }
+    while i < count {
+        let x = gate[i]
+        out[i] = 0.5 * x * (1 + fastTanh(geluScale * (x + 0.044715 * x * x * x))) * up[i]
+        i += 1
+    }
 }
 
 /// Accumulates dgate += gelu'(gate)·up·dout and dup += gelu(gate)·dout.
@@ -19,9 +25,9 @@ public func gegluBackward(
     var i = 0
     while i + vecWidth <= count {
         let g = loadVec(gate + i), u = loadVec(up + i), d = loadVec(dout + i)
-        let t = fastTanh(geluScale * (g + 0.044715 * g * g * g))
-        storeVec(loadVec(dgate + i) + geluDerivative(g) * u * d, dgate + i)
-        storeVec(loadVec(dup + i) + 0.5 * g * (1 + t) * d, dup + i)
+        let (value, derivative) = geluAndDerivative(g)
+        storeVec(loadVec(dgate + i) + derivative * u * d, dgate + i)
+        storeVec(loadVec(dup + i) + value * d, dup + i)
         i += vecWidth
     }
     while i < count {

@@ -5,7 +5,7 @@
 public func softmaxRow(_ x: UnsafeMutablePointer<Float>, count: Int) -> Double {
     var maxLanes = Vec(repeating: -.infinity)
     var i = 0
-    while i + vecWidth <= count { maxLanes = pointwiseMax(maxLanes, loadVec(x + i)); i += vecWidth }
+    while i + vecWidth <= count { maxLanes = lanewiseMax(maxLanes, loadVec(x + i)); i += vecWidth }
     var m = maxLanes.max()
     while i < count { m = max(m, x[i]); i += 1 }
     var sumLanes = Vec()
