@@ -1,0 +1,164 @@
+// Sweep plans: the grid expands to every combination once with stable ids, the configuration file is read
+// strictly, a sweep refuses a different plan, and shards partition the runs.
+import Foundation
+import Testing
+import Evaluation
+import Tuning
+
+func sweepConfiguration(_ json: String) throws -> SweepConfiguration {
+    try SweepConfiguration.decode(Data(json.utf8))
+}
+
+func temporaryFolder(_ name: String) -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("legible-\(name)-\(UUID().uuidString)")
+}
+
+struct SweepPlanTests {
+    static let grid = """
+    {"model": "models/gemma-3-270m", "methods": ["pez", "soft"], "tasks": ["sst-2"], "data": "data/fewshot",
+     "splits": ["16-100", "16-13"], "scrutability": [0, 0.1, 0.5], "faithfulness": [0, 1], "prompt_lengths": [5, 10],
+     "seeds": [0, 1], "steps": 300, "batch": 8, "lr": 0.05, "test_limit": 100, "eval_every": 5}
+    """
+
+    @Test func expandsEveryCombinationOnceWithStableIds() throws {
+        let config = try sweepConfiguration(Self.grid)
+        let plan = try SweepPlan(config)
+        #expect(plan.runs.count == 2 * 3 * 2 * 1 * 2 * 2 * 2)
+        let cells = plan.runs.map { "\($0.method) \($0.scrutability) \($0.faithfulness) \($0.task) \($0.split) \($0.promptLength) \($0.seed)" }
+        #expect(Set(cells).count == plan.runs.count)
+        var expected: Set<String> = []
+        for m in ["pez", "soft"] { for l in [0, 0.1, 0.5] as [Float] { for g in [0, 1] as [Float] { for s in ["16-100", "16-13"] {
+            for n in [5, 10] { for seed in 0...1 { expected.insert("\(m) \(l) \(g) sst-2 \(s) \(n) \(seed)") } } } } } }
+        #expect(Set(cells) == expected)
+
+        #expect(plan.runs.map(\.index) == Array(0..<96))
+        #expect(plan.runs.map(\.id) == (0..<96).map { String(format: "%04d", $0) })
+        #expect(Set(plan.runs.map(\.directory)).count == 96)
+        #expect(plan.runs.allSatisfy { $0.directory.hasPrefix("runs/\($0.id)-") })
+        // Seeds vary fastest, methods slowest.
+        #expect(plan.runs[0].directory == "runs/0000-pez-sst-2-16-100-l0-g0-n5-s0")
+        #expect(plan.runs[1].directory == "runs/0001-pez-sst-2-16-100-l0-g0-n5-s1")
+        #expect(plan.runs[2].promptLength == 10 && plan.runs[4].split == "16-13" && plan.runs[8].faithfulness == 1)
+        #expect(plan.runs[16].scrutability == 0.1 && plan.runs[16].directory.contains("-l0.1-"))
+        #expect(plan.runs[48].method == .soft && plan.runs[47].method == .pez)
+
+        for run in plan.runs {
+            let t = run.tuning
+            #expect(t.method == run.method && t.scrutability == run.scrutability && t.faithfulness == run.faithfulness)
+            #expect(t.promptLength == run.promptLength && t.seed == run.seed)
+            #expect(t.steps == 300 && t.batchSize == 8 && t.learningRate == 0.05 && t.evaluateEvery == 5)
+        }
+        // The same configuration always gives the same plan, and plan.json reads back as written.
+        #expect(try SweepPlan(sweepConfiguration(Self.grid)) == plan)
+        let encoded = try JSONEncoder().encode(plan)
+        #expect(try JSONDecoder().decode(SweepPlan.self, from: encoded) == plan)
+        #expect(plan.configuration.testLimit == 100)
+    }
+
+    @Test func missingKeysTakeTheTuneDefaults() throws {
+        let plan = try SweepPlan(sweepConfiguration(#"{"model": "m"}"#))
+        #expect(plan.runs.count == 1)
+        let run = plan.runs[0]
+        #expect(run.task == "sst-2" && run.split == "16-100" && run.directory == "runs/0000-pez-sst-2-16-100-l0-g0-n10-s0")
+        #expect(run.tuning == TuningConfiguration())
+        #expect(plan.configuration.data == "data/fewshot" && plan.configuration.templateText == TaskTemplate.pez)
+        #expect(plan.configuration.testLimit == nil)
+        // A single value stands for a list of one.
+        let single = try sweepConfiguration(#"{"model": "m", "scrutability": 0.5, "methods": "soft", "seeds": 3}"#)
+        #expect(single.scrutability == [0.5] && single.methods == [.soft] && single.seeds == [3])
+        #expect(try sweepConfiguration(#"{"model": "m", "template": "rlprompt"}"#).templateText == TaskTemplate.rlprompt)
+    }
+
+    @Test func unknownKeysAndBadValuesAreRejectedByName() throws {
+        #expect(throws: SweepError.unknownKey("stepz", known: SweepConfiguration.keys)) {
+            try sweepConfiguration(#"{"model": "m", "stepz": 3}"#)
+        }
+        do {
+            _ = try sweepConfiguration(#"{"model": "m", "scrutability": [0, 0.1], "prompt_length": [10]}"#)
+            Issue.record("an unknown key was accepted")
+        } catch {
+            #expect("\(error)".contains("'prompt_length'") && "\(error)".contains("prompt_lengths"))
+        }
+        let cases: [(String, String)] = [
+            (#"{"methods": ["pez"]}"#, "model"),
+            (#"{"model": "m", "steps": "ten"}"#, "steps"),
+            (#"{"model": "m", "scrutability": [0, "x"]}"#, "scrutability[1]"),
+            (#"{"model": "m", "methods": ["pez", "gradient"]}"#, "gradient"),
+            (#"{"model": "m", "metric": "manhattan"}"#, "manhattan"),
+            (#"{"model": "m", "model": "#, "JSON"),
+        ]
+        for (json, message) in cases {
+            do {
+                _ = try sweepConfiguration(json)
+                Issue.record("\(json) was accepted")
+            } catch {
+                #expect("\(error)".contains(message), "\(json): \(error)")
+            }
+        }
+        let invalid: [(String, String)] = [
+            (#"{"model": "m", "scrutability": [0, 0.1, 0]}"#, "listed twice"),
+            (#"{"model": "m", "scrutability": [-1]}"#, "scrutability"),
+            (#"{"model": "m", "tasks": ["imdb"]}"#, "unknown task 'imdb'"),
+            (#"{"model": "m", "splits": []}"#, "at least one"),
+            (#"{"model": "m", "prompt_lengths": [0]}"#, "prompt_lengths"),
+            (#"{"model": "m", "steps": -1}"#, "steps"),
+            (#"{"model": "m", "template": "{sentence} only"}"#, "template"),
+            (#"{"model": "m", "verbalizers": [" good"]}"#, "verbalizers"),
+            (#"{"model": "m", "initialization": "zeros"}"#, "initialization"),
+        ]
+        for (json, message) in invalid {
+            do {
+                _ = try SweepPlan(sweepConfiguration(json))
+                Issue.record("\(json) was accepted")
+            } catch {
+                #expect("\(error)".contains(message), "\(json): \(error)")
+            }
+        }
+    }
+
+    @Test func replanningWithAnotherConfigurationIsRefused() throws {
+        let folder = temporaryFolder("sweep-plan")
+        let sweep = SweepDirectory(folder)
+        let plan = try SweepPlan(sweepConfiguration(Self.grid))
+        #expect(try sweep.create(plan))
+        let written = try Data(contentsOf: sweep.planFile)
+        #expect(try sweep.loadPlan() == plan)
+        // The same configuration, even written differently, is accepted and changes nothing.
+        var same = plan.configuration
+        same.testLimit = 100
+        #expect(try sweep.create(SweepPlan(same)) == false)
+        var other = plan.configuration
+        other.steps = 301
+        other.scrutability = [0, 0.1, 0.5, 1]
+        #expect(throws: SweepError.planDiffers(folder.path, keys: ["scrutability", "steps"])) { try sweep.create(SweepPlan(other)) }
+        #expect(try Data(contentsOf: sweep.planFile) == written)
+        #expect(throws: SweepError.noPlan(folder.appendingPathComponent("none").path)) {
+            try SweepDirectory(folder.appendingPathComponent("none")).loadPlan()
+        }
+    }
+
+    @Test func shardsPartitionTheRuns() throws {
+        for count in [0, 1, 2, 5, 12, 13, 96] {
+            let indices = Array(0..<count)
+            for n in 1...7 {
+                let shards = try (0..<n).map { try SweepShard(index: $0, count: n) }
+                for i in indices { #expect(shards.filter { $0.contains(i) }.count == 1, "run \(i), \(n) shards") }
+                #expect(shards.map { s in indices.filter { s.contains($0) }.count }.reduce(0, +) == count)
+                // Balanced: shard sizes differ by at most one.
+                let sizes = shards.map { s in indices.filter { s.contains($0) }.count }
+                #expect((sizes.max() ?? 0) - (sizes.min() ?? 0) <= 1)
+            }
+        }
+        let plan = try SweepPlan(sweepConfiguration(Self.grid))
+        for n in [1, 3, 4, 7] {
+            let parts = try (0..<n).map { plan.runs(in: try SweepShard(parsing: "\($0)/\(n)")) }
+            #expect(parts.flatMap { $0 }.map(\.index).sorted() == Array(0..<plan.runs.count))
+            #expect(parts[0].map(\.index).allSatisfy { $0 % n == 0 })
+        }
+        #expect(plan.runs(in: .all) == plan.runs)
+        #expect(try SweepShard(parsing: "2/4") == SweepShard(index: 2, count: 4))
+        for bad in ["4/4", "-1/2", "a/b", "1/0", "1", "1/2/3", ""] {
+            #expect(throws: SweepError.invalidShard(bad)) { try SweepShard(parsing: bad) }
+        }
+    }
+}
