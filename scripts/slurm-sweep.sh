@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# A sweep as a Slurm job array: each array task runs one shard of a planned sweep, so four tasks share the runs
+# of sweeps/NAME (shard i takes the runs whose index % 4 == i). The folder must be on a filesystem every node
+# sees; resubmitting the array continues where it stopped (finished runs are skipped, stopped ones resumed).
+#
+#   swift build -c release
+#   .build/release/legible sweep plan CONFIG.json --out sweeps/NAME
+#   sbatch scripts/slurm-sweep.sh sweeps/NAME            # --array below sets the shard count
+#   .build/release/legible sweep report sweeps/NAME      # any time; merges whatever has finished
+#
+# Submit from the repository root (paths in the sweep configuration are relative to it). For n shards write
+# --array=0-(n-1); --cpus-per-task is the number of BLAS threads each shard's model uses. LEGIBLE=path picks
+# another build of the executable.
+#SBATCH --job-name=legible-sweep
+#SBATCH --array=0-3
+#SBATCH --cpus-per-task=4
+#SBATCH --mem=8G
+#SBATCH --time=24:00:00
+#SBATCH --output=slurm-%x-%A_%a.out
+#SBATCH --signal=B:INT@120
+# --signal: two minutes before the time limit Slurm sends SIGINT (Ctrl-C) to this script, which is legible itself
+# after the exec below; the shard stops after its current step and the next submission resumes it.
+set -euo pipefail
+
+sweep="${1:?usage: sbatch scripts/slurm-sweep.sh sweeps/NAME}"
+legible="${LEGIBLE:-.build/release/legible}"
+shard="${SLURM_ARRAY_TASK_ID:?run through sbatch (a job array)}/${SLURM_ARRAY_TASK_COUNT:?run through sbatch (a job array)}"
+
+exec "$legible" sweep run "$sweep" --shard "$shard" --threads "${SLURM_CPUS_PER_TASK:-1}"
