@@ -9,9 +9,12 @@ struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tune a grid of prompts (methods × λ × γ × tasks × splits × prompt lengths × seeds) and report the trade-off.",
         discussion: """
-        legible sweep plan CONFIG.json --out sweeps/NAME    expand the grid into numbered runs (sweeps/NAME/plan.json)
-        legible sweep run sweeps/NAME [--shard i/n]         run them (again: continues where it stopped)
-        legible sweep report sweeps/NAME                    merge the finished runs into sweeps/NAME/report/
+          legible sweep plan CONFIG.json --out sweeps/NAME
+              expand the grid into numbered runs (sweeps/NAME/plan.json)
+          legible sweep run sweeps/NAME [--shard i/n]
+              run them; run again to continue where it stopped
+          legible sweep report sweeps/NAME
+              merge the finished runs into sweeps/NAME/report/
         """,
         subcommands: [PlanCommand.self, RunCommand.self, ReportCommand.self])
 
@@ -20,16 +23,22 @@ struct Sweep: ParsableCommand {
             commandName: "plan",
             abstract: "Expand a sweep configuration into numbered runs, written to OUT/plan.json.",
             discussion: """
-            CONFIG is a JSON object. "model" is required; every other key is optional and defaults to `legible tune`'s \
-            default; list keys also take a single value. Unknown keys are an error.
-              grid:    methods ["pez"], scrutability (λ) [0], faithfulness (γ) [0], tasks ["sst-2"], splits ["16-100"],
-                       prompt_lengths [10], seeds [0]
-              tuning:  steps 150, batch 16, lr 0.1, weight_decay 0.1, clip 1, faithfulness_kl 0, langevin 0, eval_every 10,
-                       metric "cosine", initialization "random", exclude_non_ascii, exclude_non_words, exclude_unstable false
-              task:    data "data/fewshot", template (text, or "pez" / "rlprompt"), verbalizers, max_sentence_tokens 128,
-                       test_limit
-            Paths are relative to the directory `sweep run` is started in. Re-planning a sweep with a different \
-            configuration is refused (the run ids would change meaning).
+            CONFIG is a JSON object. "model" is required; every other key is optional
+            and defaults to `legible tune`'s default. A list key also takes one value.
+            Unknown keys are an error.
+
+            Grid (runs = the product of the list lengths; seeds vary fastest):
+              methods ["pez"]   scrutability (λ) [0]   faithfulness (γ) [0]
+              tasks ["sst-2"]   splits ["16-100"]      prompt_lengths [10]   seeds [0]
+            Tuning: steps 150, batch 16, lr 0.1, weight_decay 0.1, clip 1,
+              faithfulness_kl 0, langevin 0, eval_every 10, metric "cosine",
+              initialization "random", exclude_non_ascii, exclude_non_words,
+              exclude_unstable (false)
+            Task: data "data/fewshot", template (text, "pez" or "rlprompt"),
+              verbalizers, max_sentence_tokens 128, test_limit (none)
+
+            Paths are relative to the directory `sweep run` starts in. Re-planning
+            with a different configuration is refused: run ids would change meaning.
             """)
 
         @Argument(help: ArgumentHelp("The sweep configuration (JSON).", valueName: "config")) var config: String
