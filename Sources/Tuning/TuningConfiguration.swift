@@ -18,8 +18,10 @@ public struct TuningConfiguration: Codable, Sendable, Equatable {
     public var promptLength = 10
     public var steps = 150
     public var batchSize = 16
-    public var learningRate: Float = 0.1
-    public var weightDecay: Float = 0.1
+    /// Absolute, in the model's input-embedding space (Gemma 3's coordinates have a standard deviation
+    /// near 1): see the learning-rate probe in the README.
+    public var learningRate: Float = 1
+    public var weightDecay: Float = 0.01
     public var maxGradientNorm: Float = 1
     /// λ: weight of the scrutability term (mean NLL of the projected prompt under the model).
     public var scrutability: Float = 0
