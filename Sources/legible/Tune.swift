@@ -22,7 +22,7 @@ struct Tune: ParsableCommand {
     @Option(name: .customLong("prompt-length"), help: "Prompt tokens.") var promptLength = 10
     @Option(help: "Optimization steps.") var steps = 150
     @Option(help: "Training examples per step.") var batch = 16
-    @Option(help: "AdamW learning rate, in input-embedding units (Gemma 3's coordinates have std ≈ 1; GPT-2's ≈ 0.14).") var lr: Float = 1
+    @Option(help: "AdamW learning rate in input-embedding units (Gemma 3's coordinates have std ≈ 1; scale it down for models with smaller embeddings).") var lr: Float = 1
     @Option(name: .customLong("weight-decay"), help: "AdamW decoupled weight decay.") var weightDecay: Float = 0.01
     @Option(help: "Clip the prompt gradient to this L2 norm (0: no clipping).") var clip: Float = 1
     @Option(help: "λ, weight of the scrutability (fluency) term.") var scrutability: Float = 0
