@@ -35,7 +35,11 @@ public final class FluencyScorer {
     public let model: any CausalLM
     /// Gemma's <bos>; GPT-2 has none and conventionally starts from <|endoftext|>.
     public let start: Int32
-    private var inputs = FloatBuffer(count: 0)
+    // Reused across calls: the head spans the whole vocabulary (262,144 columns for Gemma).
+    private var inputs = FloatBuffer(count: 0)       // (n + 1, C)
+    private var probabilities = FloatBuffer(count: 0)  // (n, V)
+    private var dLogits = FloatBuffer(count: 0)        // (n, V)
+    private var losses = FloatBuffer(count: 0)         // (n), then the per-row loss weights
 
     public init(model: any CausalLM, start: Int32) {
         self.model = model; self.start = start
@@ -55,15 +59,17 @@ public final class FluencyScorer {
         // Row i reads [start, p0 … p(i−1)] and predicts token i.
         let logits = try model.forward(inputs: inputs.pointer, batch: batch, head: HeadRequest(rows: Array(0..<n)))
         let V = logits.columns
-        let losses = FloatBuffer(count: n), probabilities = FloatBuffer(count: n * V)
+        if probabilities.count < n * V { probabilities = FloatBuffer(count: n * V); dLogits = FloatBuffer(count: n * V) }
+        if losses.count < n { losses = FloatBuffer(count: n) }
         targets.withUnsafeBufferPointer {
             crossEntropyForward(losses: losses.pointer, probs: probabilities.pointer, logits: logits.pointer, targets: $0.baseAddress!, R: n, V: V)
         }
-        let mean = losses.array.reduce(0, +) / Float(n)
+        let mean = (0..<n).reduce(Float(0)) { $0 + losses[$1] } / Float(n)
         if let gradient {
-            let dLogits = FloatBuffer(count: n * V), weights = FloatBuffer([Float](repeating: weight / Float(n), count: n))
+            dLogits.pointer.update(repeating: 0, count: n * V)
+            losses.pointer.update(repeating: weight / Float(n), count: n)
             targets.withUnsafeBufferPointer {
-                crossEntropyBackward(dlogits: dLogits.pointer, probs: probabilities.pointer, targets: $0.baseAddress!, dlosses: weights.pointer, R: n, V: V)
+                crossEntropyBackward(dlogits: dLogits.pointer, probs: probabilities.pointer, targets: $0.baseAddress!, dlosses: losses.pointer, R: n, V: V)
             }
             let dInputs = try model.backward(dLogits: dLogits.pointer, mode: .frozenWeights)
             addInPlace(gradient, dInputs + C, count: n * C)
