@@ -96,6 +96,15 @@ def main():
                "before any optimization work.\n")
     if env.get("note"):
         out.append(f"**{env['note']}**\n")
+    try:
+        busiest = max(float(env[k].split()[0]) for k in ("loadavg_start", "loadavg_end") if env.get(k))
+        if busiest > float(env.get("cpus", "0")):
+            out.append(f"The 1-minute load average reached {busiest:.1f} on {env.get('cpus')} CPUs: other processes "
+                       "competed for the cores during the run, so every figure is lower than on an idle machine, the "
+                       "spread between rounds is wide, and figures taken with more threads suffer most (a thread "
+                       "that waits for a core stalls the whole GEMM).\n")
+    except (KeyError, ValueError):
+        pass
 
     memory_gb = int(env.get("memory_kb", "0") or 0) / 1024 / 1024
     coretype = (f"set to `{env.get('coretype_value')}` in the calling environment" if env.get("coretype_was_set") == "1"
