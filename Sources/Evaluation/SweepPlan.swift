@@ -32,7 +32,7 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
 /// list keys also take a single value. Unknown keys are an error.
 public struct SweepConfiguration: Codable, Equatable, Sendable {
     public var model: String
-    public var methods: [TuningMethod] = [.pez]
+    public var methods: [TuningMethod] = [SweepConfiguration.tune.method]
     public var tasks: [String] = ["sst-2"]
     public var data = "data/fewshot"
     public var splits: [String] = ["16-100"]
@@ -40,17 +40,17 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     public var scrutability: [Float] = [0]
     /// γ values (weight of the squared distance to the projection).
     public var faithfulness: [Float] = [0]
-    public var promptLengths: [Int] = [10]
-    public var seeds: [UInt64] = [0]
-    public var steps = 150
-    public var batch = 16
-    public var lr: Float = 0.1
-    public var weightDecay: Float = 0.1
-    public var clip: Float = 1
-    public var faithfulnessKL: Float = 0
-    public var langevin: Float = 0
-    public var evalEvery = 10
-    public var metric: ProjectionMetric = .cosine
+    public var promptLengths: [Int] = [SweepConfiguration.tune.promptLength]
+    public var seeds: [UInt64] = [SweepConfiguration.tune.seed]
+    public var steps = SweepConfiguration.tune.steps
+    public var batch = SweepConfiguration.tune.batchSize
+    public var lr = SweepConfiguration.tune.learningRate
+    public var weightDecay = SweepConfiguration.tune.weightDecay
+    public var clip = SweepConfiguration.tune.maxGradientNorm
+    public var faithfulnessKL = SweepConfiguration.tune.faithfulnessKL
+    public var langevin = SweepConfiguration.tune.langevinTemperature
+    public var evalEvery = SweepConfiguration.tune.evaluateEvery
+    public var metric = SweepConfiguration.tune.metric
     /// random, classwords or text:<words>, as `tune --initialization`.
     public var initialization = "random"
     public var excludeNonASCII = false
@@ -63,6 +63,9 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     public var testLimit: Int?
 
     public init(model: String) { self.model = model }
+
+    /// The defaults of `legible tune`, which the tuning keys share.
+    public static let tune = TuningConfiguration()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, methods, tasks, data, splits, scrutability, faithfulness, seeds, steps, batch, lr, clip, langevin
@@ -98,7 +101,7 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
             try c.decodeIfPresent(T.self, forKey: key) ?? fallback
         }
         model = try c.decode(String.self, forKey: .model)
-        methods = try list(.methods, ["pez"]).map { name in
+        methods = try list(.methods, methods.map(\.rawValue)).map { name in
             guard let method = TuningMethod(rawValue: name) else {
                 throw SweepError.invalidValue(key: "methods", reason: "unknown method '\(name)'; known: \(TuningMethod.allCases.map(\.rawValue).joined(separator: ", "))")
             }

@@ -19,6 +19,7 @@ struct Sweep: ParsableCommand {
         subcommands: [PlanCommand.self, RunCommand.self, ReportCommand.self])
 
     struct PlanCommand: ParsableCommand {
+        private static let d = SweepConfiguration.tune
         static let configuration = CommandConfiguration(
             commandName: "plan",
             abstract: "Expand a sweep configuration into numbered runs, written to OUT/plan.json.",
@@ -28,10 +29,10 @@ struct Sweep: ParsableCommand {
             Unknown keys are an error.
 
             Grid (runs = the product of the list lengths; seeds vary fastest):
-              methods ["pez"]   scrutability (λ) [0]   faithfulness (γ) [0]
-              tasks ["sst-2"]   splits ["16-100"]      prompt_lengths [10]   seeds [0]
-            Tuning: steps 150, batch 16, lr 0.1, weight_decay 0.1, clip 1,
-              faithfulness_kl 0, langevin 0, eval_every 10, metric "cosine",
+              methods ["\(d.method)"]   scrutability (λ) [0]   faithfulness (γ) [0]
+              tasks ["sst-2"]   splits ["16-100"]      prompt_lengths [\(d.promptLength)]   seeds [\(d.seed)]
+            Tuning: steps \(d.steps), batch \(d.batchSize), lr \(d.learningRate), weight_decay \(d.weightDecay),
+              clip \(d.maxGradientNorm), faithfulness_kl 0, langevin 0, eval_every \(d.evaluateEvery), metric "\(d.metric)",
               initialization "random", exclude_non_ascii, exclude_non_words,
               exclude_unstable (false)
             Task: data "data/fewshot", template (text, "pez" or "rlprompt"),
