@@ -15,9 +15,13 @@ public struct SVGChart {
         public var tooltip: String?
         /// Written as the point's data-run attribute.
         public var id: String?
+        /// Ringed, and the ring shown in the legend under `frontName`: a point on the front.
+        public var highlighted: Bool
 
-        public init(x: Double, y: Double, range: ClosedRange<Double>? = nil, label: String? = nil, tooltip: String? = nil, id: String? = nil) {
+        public init(x: Double, y: Double, range: ClosedRange<Double>? = nil, label: String? = nil, tooltip: String? = nil,
+                    id: String? = nil, highlighted: Bool = false) {
             self.x = x; self.y = y; self.range = range; self.label = label; self.tooltip = tooltip; self.id = id
+            self.highlighted = highlighted
         }
     }
 
@@ -75,6 +79,11 @@ public struct SVGChart {
             xDomain = -0.5...(Double(max(names.count, 1)) - 0.5)
             xTicks = names.enumerated().map { (Double($0.offset), $0.element) }
         }
+        // Series side by side within a category, so equal values do not hide each other.
+        let dodge: (Int) -> Double = { position in
+            guard case .categories = xAxis, series.count > 1 else { return 0 }
+            return (Double(position) - Double(series.count - 1) / 2) * min(0.08, 0.5 / Double(series.count))
+        }
         let sx = { (x: Double) in plot.left + (x - xDomain.lowerBound) / (xDomain.upperBound - xDomain.lowerBound) * (plot.right - plot.left) }
         let sy = { (y: Double) in plot.bottom - (y - yAxis.domain.lowerBound) / (yAxis.domain.upperBound - yAxis.domain.lowerBound) * (plot.bottom - plot.top) }
         let e = TextEscaping.xml
@@ -115,9 +124,14 @@ public struct SVGChart {
             svg += "<polyline class=\"front\" fill=\"none\" stroke=\"#555555\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\" points=\""
             svg += frontPoints.map { "\(f(sx($0.x))),\(f(sy($0.y)))" }.joined(separator: " ") + "\"/>\n"
         }
-        for s in series {
+        for (position, s) in series.enumerated() {
             let color = Self.colors[s.style % Self.colors.count]
-            let shown = s.points.filter { $0.x.isFinite && $0.y.isFinite }
+            let shift = dodge(position)
+            let shown = s.points.filter { $0.x.isFinite && $0.y.isFinite }.map { point -> Point in
+                var moved = point
+                moved.x += shift
+                return moved
+            }
             svg += "<g class=\"series\" data-name=\"\(e(s.name))\">\n"
             if s.connected, shown.count > 1 {
                 svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\""
@@ -131,6 +145,7 @@ public struct SVGChart {
                 let (x, y) = (sx(point.x), sy(point.y))
                 svg += "<g class=\"point\"" + (point.id.map { " data-run=\"\(e($0))\"" } ?? "") + ">"
                 if let tooltip = point.tooltip { svg += "<title>\(e(tooltip))</title>" }
+                if point.highlighted { svg += Self.ring(x: x, y: y) }
                 svg += Self.marker(s.style, x: x, y: y, color: color)
                 if let label = point.label {
                     svg += "<text class=\"label\" x=\"\(f(x + 6))\" y=\"\(f(y - 6))\" font-size=\"10\" fill=\"#333333\">\(e(label))</text>"
@@ -148,12 +163,17 @@ public struct SVGChart {
             svg += "<text x=\"\(f(plot.right + 34))\" y=\"\(f(y + 4))\">\(e(s.name))</text>\n"
             y += 20
         }
-        if !frontPoints.isEmpty {
+        if !frontPoints.isEmpty || series.contains(where: { $0.points.contains(where: \.highlighted) }) {
+            svg += Self.ring(x: plot.right + 22, y: y)
             svg += "<line x1=\"\(f(plot.right + 12))\" y1=\"\(f(y))\" x2=\"\(f(plot.right + 30))\" y2=\"\(f(y))\" stroke=\"#555555\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>\n"
             svg += "<text x=\"\(f(plot.right + 34))\" y=\"\(f(y + 4))\">\(e(frontName))</text>\n"
         }
         svg += "</g>\n</svg>\n"
         return svg
+    }
+
+    static func ring(x: Double, y: Double) -> String {
+        "<circle class=\"ring\" cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"8\" fill=\"none\" stroke=\"#555555\" stroke-width=\"1.2\"/>"
     }
 
     static func marker(_ style: Int, x: Double, y: Double, color: String) -> String {

@@ -44,17 +44,19 @@ extension SweepReport {
     func scatter(task: String, axis: SweepMetric, xLabel: String, title: String, front: [Int]) -> SVGChart {
         let methods = plan.configuration.methods
         let members = results.indices.filter { results[$0].run.task == task }
+        let onFront = Set(front)
         let series = methods.enumerated().compactMap { style, method -> SVGChart.Series? in
             let points = members.filter { results[$0].run.method == method }.map { i -> SVGChart.Point in
                 let r = results[i].report
                 return SVGChart.Point(x: axis.value(r) ?? .nan, y: accuracy.value(r) ?? .nan, label: "\(results[i].run.index)",
-                                      tooltip: describe(results[i]), id: results[i].run.id)
+                                      tooltip: describe(results[i]), id: results[i].run.id, highlighted: onFront.contains(i))
             }
             return points.isEmpty ? nil : SVGChart.Series(name: method.rawValue, style: style, points: points)
         }
         var chart = SVGChart(title: title, xLabel: xLabel, yLabel: accuracy.title, series: series)
-        let onFront = front.filter { results[$0].run.task == task }.map { (x: axis.value(results[$0].report) ?? .nan, y: accuracy.value(results[$0].report) ?? .nan) }
-        chart.front = ParetoFront.staircase(onFront, x: .minimize, y: .maximize)
+        let frontPoints = front.filter { results[$0].run.task == task }
+            .map { (x: axis.value(results[$0].report) ?? .nan, y: accuracy.value(results[$0].report) ?? .nan) }
+        chart.front = ParetoFront.staircase(frontPoints, x: .minimize, y: .maximize)
         return chart
     }
 
