@@ -73,6 +73,42 @@ import Evaluation
         #expect(FileManager.default.fileExists(atPath: report.appendingPathComponent("runs.md").path))
     }
 
+    @Test func ctrlCStopsAfterAStepAndTheNextRunResumes() throws {
+        let sweep = folder.appendingPathComponent("interrupted").path
+        #expect(try legible(["sweep", "plan", try config("interrupted.json", steps: 30), "--out", sweep]).status == 0)
+        // The executable `legible(_:)` runs, started here so that it can be sent Ctrl-C (SIGINT) mid-run.
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let executable = testBinary.deletingLastPathComponent().appendingPathComponent("legible")
+        try #require(FileManager.default.isExecutableFile(atPath: executable.path))
+        let log = folder.appendingPathComponent("interrupted.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["sweep", "run", sweep]
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, !(try String(contentsOf: log, encoding: .utf8)).contains("step 3/30") {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        process.interrupt()
+        process.waitUntilExit()
+        let stopped = try String(contentsOf: log, encoding: .utf8)
+        #expect(process.terminationStatus == 130, "\(stopped)")
+        #expect(stopped.contains("stopped; run `legible sweep run"))
+        let plan = try SweepDirectory(URL(fileURLWithPath: sweep)).loadPlan()
+        guard case .interrupted(let step) = SweepDirectory(URL(fileURLWithPath: sweep)).status(of: plan.runs[0]) else {
+            Issue.record("run 0000 is not interrupted: \(stopped)"); return
+        }
+        #expect(step >= 3 && step < 30)
+
+        let resumed = try legible(["sweep", "run", sweep, "--shard", "0/4"])
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(resumed.error.contains("0000 pez") && resumed.error.contains("resuming at step \(step) of 30"))
+        #expect(SweepDirectory(URL(fileURLWithPath: sweep)).status(of: plan.runs[0]) == .finished)
+    }
+
     @Test func badInputFailsWithAMessage() throws {
         let unknown = try legible(["sweep", "plan", try config("typo.json", extra: #", "stepz": 3"#), "--out", folder.appendingPathComponent("typo").path])
         #expect(unknown.status != 0 && unknown.error.contains("unknown key 'stepz'"), "\(unknown.error)")
