@@ -36,26 +36,25 @@ public func attentionForward(
     q: HeadMatrix, k: HeadMatrix, v: HeadMatrix, batch: RaggedBatch, shape: AttentionShape
 ) {
     let H = shape.heads, D = shape.headSize, group = H / shape.kvHeads
-    for b in 0..<batch.count {
+    let probsOffsets = batch.attentionOffsets(heads: H)
+    // Each (example, head) writes its own probabilities and its own columns of out: they run in parallel.
+    withSmallGEMMs(count: batch.count * H, parallel: true) { item in
+        let b = item / H, h = item % H, g = h / group
         let L = batch.lengths[b], row0 = batch.offsets[b]
-        let exampleProbs = probs + batch.attentionOffset(example: b, heads: H)
-        for h in 0..<H {
-            let P = exampleProbs + h * L * L
-            let g = h / group
-            sgemm(.none, .transposed, M: L, N: L, K: D, alpha: shape.scale,
-                  A: q.at(row: row0, head: h, D: D), lda: q.stride,
-                  B: k.at(row: row0, head: g, D: D), ldb: k.stride, beta: 0, C: P, ldc: L)
-            for i in 0..<L {
-                let first = shape.firstKey(i)
-                let row = P + i * L
-                softmaxRow(row + first, count: i + 1 - first)
-                if first > 0 { row.update(repeating: 0, count: first) }
-                if i + 1 < L { (row + i + 1).update(repeating: 0, count: L - i - 1) }
-            }
-            sgemm(.none, .none, M: L, N: D, K: L, A: P, lda: L,
-                  B: v.at(row: row0, head: g, D: D), ldb: v.stride,
-                  beta: 0, C: out.at(row: row0, head: h, D: D), ldc: out.stride)
+        let P = probs + probsOffsets[b] + h * L * L
+        sgemm(.none, .transposed, M: L, N: L, K: D, alpha: shape.scale,
+              A: q.at(row: row0, head: h, D: D), lda: q.stride,
+              B: k.at(row: row0, head: g, D: D), ldb: k.stride, beta: 0, C: P, ldc: L)
+        for i in 0..<L {
+            let first = shape.firstKey(i)
+            let row = P + i * L
+            softmaxRow(row + first, count: i + 1 - first)
+            if first > 0 { row.update(repeating: 0, count: first) }
+            if i + 1 < L { (row + i + 1).update(repeating: 0, count: L - i - 1) }
         }
+        sgemm(.none, .none, M: L, N: D, K: L, A: P, lda: L,
+              B: v.at(row: row0, head: g, D: D), ldb: v.stride,
+              beta: 0, C: out.at(row: row0, head: h, D: D), ldc: out.stride)
     }
 }
 
@@ -66,9 +65,12 @@ public func attentionBackward(
     q: HeadMatrix, k: HeadMatrix, v: HeadMatrix, batch: RaggedBatch, shape: AttentionShape
 ) {
     let H = shape.heads, D = shape.headSize, group = H / shape.kvHeads
-    for b in 0..<batch.count {
+    let probsOffsets = batch.attentionOffsets(heads: H)
+    // Heads of one example share dk and dv (grouped-query) and all share scratch: one item after another, with
+    // OpenBLAS single-threaded for these small products.
+    withSmallGEMMs(count: batch.count, parallel: false) { b in
         let L = batch.lengths[b], row0 = batch.offsets[b]
-        let exampleProbs = probs + batch.attentionOffset(example: b, heads: H)
+        let exampleProbs = probs + probsOffsets[b]
         for h in 0..<H {
             let P = exampleProbs + h * L * L
             let g = h / group

@@ -1,6 +1,7 @@
 // Row-major single-precision matrix products through OpenBLAS's cblas_sgemm, and BLAS facts
 // (core name, thread count) for reports.
 import CBLAS
+import Dispatch
 
 public enum Transpose { case none, transposed }
 
@@ -28,4 +29,23 @@ public enum BLAS {
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+}
+
+/// Runs body(i) for i in 0..<count, on as many workers as OpenBLAS has threads (`parallel`), with OpenBLAS itself
+/// single-threaded meanwhile: small GEMMs (attention per example and head) then run side by side instead of
+/// each being split across OpenBLAS threads that spin and yield between them. Items must touch disjoint memory.
+func withSmallGEMMs(count: Int, parallel: Bool, _ body: (Int) -> Void) {
+    let threads = BLAS.threads
+    if threads > 1 { BLAS.setThreads(1) }
+    defer { if threads > 1 { BLAS.setThreads(threads) } }
+    let workers = parallel ? min(threads, count) : 1
+    if workers <= 1 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    // Interleaved items: the heads of one example go to different workers, so ragged lengths balance out.
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        var i = w
+        while i < count { body(i); i += workers }
+    }
 }

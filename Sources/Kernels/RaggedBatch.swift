@@ -34,4 +34,12 @@ public struct RaggedBatch: Equatable, Sendable {
     func attentionOffset(example b: Int, heads: Int) -> Int {
         heads * lengths[..<b].reduce(0) { $0 + $1 * $1 }
     }
+
+    /// attentionOffset for every example at once (B), without the quadratic rescans.
+    func attentionOffsets(heads: Int) -> [Int] {
+        var offsets: [Int] = [], total = 0
+        offsets.reserveCapacity(lengths.count)
+        for length in lengths { offsets.append(heads * total); total += length * length }
+        return offsets
+    }
 }

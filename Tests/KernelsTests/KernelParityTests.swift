@@ -89,6 +89,27 @@ func withBuffers<R>(_ arrays: [[Float]], _ body: ([FloatBuffer]) -> R) -> R {
         #expect(relativeError(DV.array.doubles, grads.dv) < tolerance)
     }
 
+    /// With two BLAS threads, attentionForward runs (example, head) items on two workers with single-threaded
+    /// GEMMs inside; the result must not depend on it, and the thread count must come back.
+    @Test func attentionOnTwoWorkers() {
+        let shape = AttentionShape(heads: 4, kvHeads: 2, headSize: 6, scale: 0.4, window: 4)
+        let batch = RaggedBatch(lengths: [5, 1, 7, 3, 6])
+        let N = batch.tokenCount, H = shape.heads, G = shape.kvHeads, D = shape.headSize
+        let q = randomArray(N * H * D, seed: 24), k = randomArray(N * G * D, seed: 25), v = randomArray(N * G * D, seed: 26)
+        let (Q, K, V) = (FloatBuffer(q), FloatBuffer(k), FloatBuffer(v))
+        let out = FloatBuffer(count: N * H * D), probs = FloatBuffer(count: batch.attentionSize(heads: H))
+        let view = { (b: FloatBuffer, heads: Int) in HeadMatrix(b.pointer, stride: heads * D) }
+        let threads = BLAS.threads
+        BLAS.setThreads(2)
+        attentionForward(out: view(out, H), probs: probs.pointer, q: view(Q, H), k: view(K, G), v: view(V, G),
+                         batch: batch, shape: shape)
+        let after = BLAS.threads
+        BLAS.setThreads(threads)
+        #expect(after == 2)
+        let reference = Reference.attention(q: q.doubles, k: k.doubles, v: v.doubles, batch: batch, shape: shape)
+        #expect(relativeError(out.array.doubles, reference) < tolerance)
+    }
+
     @Test func crossEntropy() {
         let (R, V) = (3, 70)
         let logits = randomArray(R * V, seed: 18, scale: 5), targets: [Int32] = [3, 69, 0], dl: [Float] = [0.5, -1, 2]
