@@ -34,6 +34,7 @@ public enum BLAS {
 /// Runs body(i) for i in 0..<count, on as many workers as OpenBLAS has threads (`parallel`), with OpenBLAS itself
 /// single-threaded meanwhile: small GEMMs (attention per example and head) then run side by side instead of
 /// each being split across OpenBLAS threads that spin and yield between them. Items must touch disjoint memory.
+/// OpenBLAS's thread count is process-wide: run one model pass at a time per process.
 func withSmallGEMMs(count: Int, parallel: Bool, _ body: (Int) -> Void) {
     let threads = BLAS.threads
     if threads > 1 { BLAS.setThreads(1) }
