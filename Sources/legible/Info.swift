@@ -27,6 +27,11 @@ struct Info: ParsableCommand {
             let c = gpt2.config
             facts.insert(("config", "n_layer \(c.layers), n_head \(c.heads), n_embd \(c.width), n_positions \(c.positions), vocab_size \(c.vocabularySize), layer_norm_epsilon \(c.layerNormEpsilon), \(c.activation)"), at: 1)
         }
+        if let gemma = model as? Gemma3 {
+            let c = gemma.config
+            let global = (0..<c.layers).filter { c.isGlobal(layer: $0) }.map(String.init).joined(separator: ", ")
+            facts.insert(("config", "block_count \(c.layers), embedding_length \(c.width), head_count \(c.heads), head_count_kv \(c.kvHeads), key_length \(c.headSize), feed_forward_length \(c.feedForwardWidth), sliding_window \(c.slidingWindow) (global layers \(global)), rope bases \(c.localRopeBase)/\(c.globalRopeBase)"), at: 1)
+        }
         if json {
             let object = Dictionary(uniqueKeysWithValues: facts.map { ($0.0.replacingOccurrences(of: " ", with: "_"), $0.1) })
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))

@@ -5,7 +5,7 @@ import Kernels
 
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Model to load: a Hugging Face GPT-2 directory (config.json, model.safetensors, tokenizer files).",
+        "Model to load: a folder holding a Gemma 3 .gguf, a .gguf file, or a Hugging Face GPT-2 folder (config.json, model.safetensors, tokenizer files).",
         valueName: "path"))
     var model: String
 
