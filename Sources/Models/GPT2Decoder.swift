@@ -4,10 +4,9 @@ import Kernels
 
 final class GPT2Decoder: TokenDecoder {
     let model: GPT2
-    let capacity: Int
-    private(set) var position = 0
-    private let keys: [FloatBuffer]     // per layer (T, C)
-    private let values: [FloatBuffer]   // per layer (T, C)
+    private let cache: KeyValueCache
+    var position: Int { cache.position }
+    var capacity: Int { cache.capacity }
     private var x = GrowableBuffer(), norm = GrowableBuffer(), qkv = GrowableBuffer()  // (n,C), (n,C), (n,3C)
     private var attention = GrowableBuffer(), middle = GrowableBuffer()                // (n, C)
     private var fc = GrowableBuffer(), fcGelu = GrowableBuffer()                       // (n, 4C)
@@ -17,20 +16,14 @@ final class GPT2Decoder: TokenDecoder {
 
     init(model: GPT2, capacity: Int) {
         self.model = model
-        self.capacity = capacity
-        let C = model.config.width
-        keys = (0..<model.config.layers).map { _ in FloatBuffer(count: capacity * C) }
-        values = (0..<model.config.layers).map { _ in FloatBuffer(count: capacity * C) }
+        cache = KeyValueCache(layers: model.config.layers, width: model.config.width, capacity: capacity)
         logits = FloatBuffer(count: model.config.vocabularySize)
     }
 
-    func reset() { position = 0 }
+    func reset() { cache.reset() }
 
     func append(_ ids: [Int32]) throws -> UnsafeBufferPointer<Float> {
-        guard !ids.isEmpty else { throw ModelError.emptyBatch }
-        guard position + ids.count <= capacity else {
-            throw ModelError.sequenceTooLong(length: position + ids.count, limit: capacity)
-        }
+        try cache.checkRoom(for: ids.count)
         let config = model.config, w = model.weights
         let n = ids.count, C = config.width, eps = config.layerNormEpsilon
         for buffer in [\GPT2Decoder.x, \.norm, \.attention, \.middle] { self[keyPath: buffer].reserve(n * C) }
@@ -51,12 +44,12 @@ final class GPT2Decoder: TokenDecoder {
             linearForward(out: qkv.pointer, inp: norm.pointer, weight: b.qkvWeight, bias: b.qkvBias,
                           layout: .inputMajor, N: n, I: C, O: 3 * C)
             for i in 0..<n {
-                (keys[l].pointer + (position + i) * C).update(from: qkv.pointer + i * 3 * C + C, count: C)
-                (values[l].pointer + (position + i) * C).update(from: qkv.pointer + i * 3 * C + 2 * C, count: C)
+                (cache.keys[l].pointer + (position + i) * C).update(from: qkv.pointer + i * 3 * C + C, count: C)
+                (cache.values[l].pointer + (position + i) * C).update(from: qkv.pointer + i * 3 * C + 2 * C, count: C)
             }
             cachedAttentionForward(out: HeadMatrix(attention.pointer, stride: C), scores: scores.pointer,
-                                   q: HeadMatrix(qkv.pointer, stride: 3 * C), kCache: HeadMatrix(keys[l].pointer, stride: C),
-                                   vCache: HeadMatrix(values[l].pointer, stride: C), past: position, count: n,
+                                   q: HeadMatrix(qkv.pointer, stride: 3 * C), kCache: HeadMatrix(cache.keys[l].pointer, stride: C),
+                                   vCache: HeadMatrix(cache.values[l].pointer, stride: C), past: position, count: n,
                                    shape: model.attentionShape)
             linearForward(out: middle.pointer, inp: attention.pointer, weight: b.attentionProjWeight,
                           bias: b.attentionProjBias, layout: .inputMajor, N: n, I: C, O: C)
@@ -70,7 +63,7 @@ final class GPT2Decoder: TokenDecoder {
                           layout: .inputMajor, N: n, I: 4 * C, O: C)
             addInPlace(x.pointer, middle.pointer, count: n * C)
         }
-        position += n
+        cache.advance(by: n)
         // Only the last token's logits are needed to pick the next one.
         let lastRow = x.pointer + (n - 1) * C
         layerNormForward(out: norm.pointer, mean: mean, rstd: rstd, inp: lastRow,

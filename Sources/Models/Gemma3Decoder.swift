@@ -4,10 +4,9 @@ import Kernels
 
 final class Gemma3Decoder: TokenDecoder {
     let model: Gemma3
-    let capacity: Int
-    private(set) var position = 0
-    private let keys: [FloatBuffer]    // per layer (T, K), after norm and RoPE
-    private let values: [FloatBuffer]  // per layer (T, K)
+    private let cache: KeyValueCache
+    var position: Int { cache.position }
+    var capacity: Int { cache.capacity }
     private var x = GrowableBuffer(), norm = GrowableBuffer(), middle = GrowableBuffer(), projected = GrowableBuffer()  // (n, C)
     private var query = GrowableBuffer(), attention = GrowableBuffer()  // (n, Q)
     private var key = GrowableBuffer(), value = GrowableBuffer()        // (n, K)
@@ -17,20 +16,14 @@ final class Gemma3Decoder: TokenDecoder {
 
     init(model: Gemma3, capacity: Int) {
         self.model = model
-        self.capacity = capacity
-        let K = model.config.kvHeads * model.config.headSize
-        keys = (0..<model.config.layers).map { _ in FloatBuffer(count: capacity * K) }
-        values = (0..<model.config.layers).map { _ in FloatBuffer(count: capacity * K) }
+        cache = KeyValueCache(layers: model.config.layers, width: model.config.kvHeads * model.config.headSize, capacity: capacity)
         logits = FloatBuffer(count: model.config.vocabularySize)
     }
 
-    func reset() { position = 0 }
+    func reset() { cache.reset() }
 
     func append(_ ids: [Int32]) throws -> UnsafeBufferPointer<Float> {
-        guard !ids.isEmpty else { throw ModelError.emptyBatch }
-        guard position + ids.count <= capacity else {
-            throw ModelError.sequenceTooLong(length: position + ids.count, limit: capacity)
-        }
+        try cache.checkRoom(for: ids.count)
         let c = model.config, w = model.weights
         let (n, C, H, G, D, F) = (ids.count, c.width, c.heads, c.kvHeads, c.headSize, c.feedForwardWidth)
         let (Q, K, eps) = (H * D, G * D, c.rmsNormEpsilon)
@@ -47,7 +40,7 @@ final class Gemma3Decoder: TokenDecoder {
             let pos = positionPointer.baseAddress!
             for l in 0..<c.layers {
                 let b = w.blocks[l], rope = model.rope(for: l)
-                let cachedKeys = keys[l].pointer + position * K, cachedValues = values[l].pointer + position * K
+                let cachedKeys = cache.keys[l].pointer + position * K, cachedValues = cache.values[l].pointer + position * K
                 rmsNormForward(out: norm.pointer, rstd: rstd.pointer, inp: x.pointer, weight: b.attentionNorm, N: n, C: C, eps: eps)
                 linearForward(out: query.pointer, inp: norm.pointer, weight: b.query, bias: nil, layout: .outputMajor, N: n, I: C, O: Q)
                 linearForward(out: key.pointer, inp: norm.pointer, weight: b.key, bias: nil, layout: .outputMajor, N: n, I: C, O: K)
@@ -57,8 +50,8 @@ final class Gemma3Decoder: TokenDecoder {
                 ropeForward(query.pointer, positions: pos, table: rope, N: n, heads: H)
                 ropeForward(cachedKeys, positions: pos, table: rope, N: n, heads: G)
                 cachedAttentionForward(out: HeadMatrix(attention.pointer, stride: Q), scores: scores.pointer,
-                                       q: HeadMatrix(query.pointer, stride: Q), kCache: HeadMatrix(keys[l].pointer, stride: K),
-                                       vCache: HeadMatrix(values[l].pointer, stride: K), past: position, count: n,
+                                       q: HeadMatrix(query.pointer, stride: Q), kCache: HeadMatrix(cache.keys[l].pointer, stride: K),
+                                       vCache: HeadMatrix(cache.values[l].pointer, stride: K), past: position, count: n,
                                        shape: model.attentionShape(layer: l))
                 linearForward(out: projected.pointer, inp: attention.pointer, weight: b.attentionOutput, bias: nil,
                               layout: .outputMajor, N: n, I: Q, O: C)
@@ -73,7 +66,7 @@ final class Gemma3Decoder: TokenDecoder {
                 addInPlace(x.pointer, middle.pointer, count: n * C)
             }
         }
-        position += n
+        cache.advance(by: n)
         let lastRow = x.pointer + (n - 1) * C
         rmsNormForward(out: norm.pointer, rstd: rstd.pointer, inp: lastRow, weight: w.outputNorm, N: 1, C: C, eps: eps)
         linearForward(out: logits.pointer, inp: norm.pointer, weight: w.embedding, bias: nil, layout: .outputMajor,
