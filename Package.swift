@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "WeightFiles", swiftSettings: optimize),
         .target(name: "Models", dependencies: ["Kernels", "WeightFiles"], swiftSettings: optimize),
         .target(name: "Tokenizers", dependencies: ["CSentencePiece", "WeightFiles"], swiftSettings: optimize),
-        .target(name: "Benchmarks", dependencies: ["Kernels", "Models", "WeightFiles", "Tokenizers"], swiftSettings: optimize),
+        .target(name: "Benchmarks", dependencies: ["Kernels", "Models", "WeightFiles", "Tokenizers", "Tuning"], swiftSettings: optimize),
         .target(name: "Tuning", dependencies: ["Models", "Tokenizers", "WeightFiles"], swiftSettings: optimize),
         .target(name: "Evaluation", dependencies: ["Tuning"], swiftSettings: optimize),
         .executableTarget(

@@ -31,7 +31,8 @@ import time
 GPT2_WORKLOADS = ["gpt2-124m/forward", "gpt2-124m/frozen-step", "gpt2-124m/full-step"]
 SGEMM = "sgemm"
 GEMMA_CLASSIFY = "gemma3-270m/classify"
-DEFAULT_WORKLOADS = GPT2_WORKLOADS + [SGEMM, GEMMA_CLASSIFY]
+GEMMA_PEZ_STEP = "gemma3-270m/pez-step"
+DEFAULT_WORKLOADS = GPT2_WORKLOADS + [SGEMM, GEMMA_CLASSIFY, GEMMA_PEZ_STEP]
 GEMMA_DEFAULT = "models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf"
 SENTENCE_FILES = ["data/fewshot/sst-2/16-100/test.tsv", "../shared/data/fewshot/sst-2/16-100/test.tsv"]
 VERBALIZER = [1822, 21832]  # ▁great, ▁terrible: the ids Legible uses (GemmaClassifyBatch.verbalizer)
@@ -196,7 +197,7 @@ def gemma_inputs(tokenizer, count=32):
     return texts, None
 
 
-def run_gemma(runner):
+def run_gemma(runner, workloads):
     torch = runner.torch
     gguf = os.environ.get("LEGIBLE_GEMMA_GGUF", GEMMA_DEFAULT)
     if not os.path.exists(gguf):
@@ -243,8 +244,49 @@ def run_gemma(runner):
     attention = sum(4 * n * n * Q for n in lengths)
     flops = layers * (linear + attention) + 2 * len(lengths) * Cg * len(VERBALIZER)
     span = f"lengths {min(lengths)}-{max(lengths)}, {N} tokens; padded to {mask.shape[1]}, full-vocabulary logits"
-    runner.results.append(runner.time(GEMMA_CLASSIFY, len(lengths), max(lengths), classify, flops=flops,
-                                      examples=len(lengths), note=f"{note}; {span}" if note else span))
+    if GEMMA_CLASSIFY in workloads:
+        runner.results.append(runner.time(GEMMA_CLASSIFY, len(lengths), max(lengths), classify, flops=flops,
+                                          examples=len(lengths), note=f"{note}; {span}" if note else span))
+    if GEMMA_PEZ_STEP in workloads:
+        runner.results.append(pez_step(runner, model, encoded))
+
+
+def pez_step(runner, model, encoded, batch=16, prompt_length=10):
+    """One PEZ step written the obvious PyTorch way: nearest tokens by cosine over the whole embedding matrix,
+    the projected prompt spliced in after <bos>, full-vocabulary logits, cross-entropy on the verbalizer logits at
+    each example's last token, backward to the projected prompt, AdamW on the continuous prompt."""
+    torch, F = runner.torch, runner.torch.nn.functional
+    model.requires_grad_(False)
+    embedding = model.get_input_embeddings()           # scales by sqrt(hidden size) on lookup
+    normalized = F.normalize(embedding.weight, dim=1)   # (V, C)
+    generator = torch.Generator().manual_seed(0)
+    start = torch.randint(0, embedding.weight.shape[0], (prompt_length,), generator=generator)
+    prompt = torch.nn.Parameter(embedding(start).detach().clone())
+    optimizer = torch.optim.AdamW([prompt], lr=1.0, weight_decay=0.01)
+    ids, mask = encoded["input_ids"][:batch], encoded["attention_mask"][:batch]
+    B = ids.shape[0]
+    full_mask = torch.cat([mask[:, :1], torch.ones(B, prompt_length, dtype=mask.dtype), mask[:, 1:]], dim=1)
+    last = full_mask.sum(dim=1) - 1
+    rows = torch.arange(B)
+    labels = torch.arange(B) % 2
+    verbalizer = torch.tensor(VERBALIZER)
+
+    def step():
+        with torch.no_grad():
+            nearest = (F.normalize(prompt, dim=1) @ normalized.T).argmax(dim=1)
+        projected = embedding(nearest).detach().requires_grad_(True)
+        tokens = embedding(ids)
+        inputs = torch.cat([tokens[:, :1], projected.expand(B, -1, -1), tokens[:, 1:]], dim=1)
+        logits = model(inputs_embeds=inputs, attention_mask=full_mask).logits
+        loss = F.cross_entropy(logits[rows, last][:, verbalizer], labels)
+        loss.backward()
+        prompt.grad = projected.grad  # PEZ: the gradient at the projection updates the continuous prompt
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    lengths = (full_mask.sum(dim=1)).tolist()
+    note = f"batch {B}, prompt {prompt_length} tokens, lengths {min(lengths)}-{max(lengths)}; full-vocabulary logits"
+    return runner.time(GEMMA_PEZ_STEP, B, max(lengths), step, examples=B, note=note)
 
 
 def main():
@@ -273,8 +315,8 @@ def main():
     kinds = [k for k in GPT2_WORKLOADS if k in workloads]
     if kinds or SGEMM in workloads:
         run_gpt2(runner, kinds, shapes, SGEMM in workloads)
-    if GEMMA_CLASSIFY in workloads:
-        run_gemma(runner)
+    if GEMMA_CLASSIFY in workloads or GEMMA_PEZ_STEP in workloads:
+        run_gemma(runner, workloads)
     print(json.dumps(runner.results, indent=2, sort_keys=True))
 
 

@@ -4,6 +4,7 @@
 import Foundation
 import Kernels
 import Models
+import Tokenizers
 
 public struct BenchmarkOptions: Sendable {
     public var workloads: [String]
@@ -25,16 +26,20 @@ public struct BenchmarkOptions: Sendable {
 public enum BenchmarkSuite {
     public static let sgemm = "sgemm"
     public static let gemmaClassify = "gemma3-270m/classify"
+    public static let gemmaPEZStep = "gemma3-270m/pez-step"
     /// Gemma workloads by name, built on the loaded model and batch. Extension point: a new Gemma workload
     /// (e.g. "gemma3-270m/pez-step") adds its name and constructor here and conforms to `Workload`.
     static let gemmaCatalog: [(name: String, make: (Gemma3, GemmaClassifyBatch) throws -> any Workload)] = [
         (gemmaClassify, { try GemmaClassifyWorkload(model: $0, input: $1) }),
+        (gemmaPEZStep, { model, input in
+            try GemmaPEZStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!))
+        }),
     ]
 
     public static var knownWorkloads: [String] {
         GPT2Workload.Kind.allCases.map(\.rawValue) + [sgemm] + gemmaCatalog.map(\.name)
     }
-    public static let defaultWorkloads = GPT2Workload.Kind.allCases.map(\.rawValue) + [sgemm, gemmaClassify]
+    public static let defaultWorkloads = GPT2Workload.Kind.allCases.map(\.rawValue) + [sgemm, gemmaClassify, gemmaPEZStep]
 
     /// Runs the requested workloads and returns one result per workload and shape (sgemm: per GEMM shape,
     /// plus a "gpt2-124m mix" row with the FLOP-weighted rate).

@@ -1,0 +1,39 @@
+// `gemma3-270m/pez-step`: one PEZ step as `legible tune` runs it (default batch 16, 10-token prompt, no
+// scrutability term): project the prompt to its nearest tokens (a 10 × 262,144 GEMM), forward the batch with the
+// projection spliced in, cross-entropy over the verbalizer logits, frozen-weights backward, AdamW on the prompt.
+import Models
+import Tokenizers
+import Tuning
+
+public final class GemmaPEZStepWorkload: Workload {
+    let tuner: PromptTuner
+    let lengths: [Int]
+    public let note: String?
+
+    public init(model: Gemma3, input: GemmaClassifyBatch, tokenizer: any Tokenizer, batchSize: Int = 16, promptLength: Int = 10) throws {
+        // The classify batch is "<bos> sentence It was"; the prompt goes right after <bos>, as PEZ's template puts it.
+        let examples = input.ids.prefix(batchSize).enumerated().map { i, ids in
+            EncodedExample(prefix: Array(ids.prefix(1)), suffix: Array(ids.dropFirst()), label: i % 2)
+        }
+        var configuration = TuningConfiguration()
+        configuration.method = .pez
+        configuration.promptLength = promptLength
+        configuration.batchSize = batchSize
+        configuration.steps = .max
+        configuration.evaluateEvery = .max
+        let verbalizer = Verbalizer(words: [" great", " terrible"], ids: GemmaClassifyBatch.verbalizer)
+        tuner = try PromptTuner(model: model, tokenizer: tokenizer, data: TuningData(train: examples, dev: [], verbalizer: verbalizer),
+                                configuration: configuration)
+        lengths = examples.map { $0.length(promptLength: promptLength) }
+        note = "batch \(examples.count), prompt \(promptLength) tokens, lengths \(lengths.min()!)-\(lengths.max()!)"
+            + (input.note.map { "; \($0)" } ?? "")
+    }
+
+    public var name: String { "gemma3-270m/pez-step" }
+    public var B: Int { lengths.count }
+    public var T: Int { lengths.max() ?? 0 }
+    public var examples: Int? { lengths.count }
+    public var flops: Double? { nil }
+
+    public func step() throws { _ = try tuner.step() }
+}
