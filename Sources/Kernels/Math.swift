@@ -6,3 +6,4 @@ import Darwin
 #endif
 
 @inline(__always) func naturalLog(_ x: Double) -> Double { log(x) }
+@inline(__always) func cosine(_ x: Double) -> Double { cos(x) }

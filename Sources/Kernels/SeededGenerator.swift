@@ -19,14 +19,6 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// Standard normal (Box–Muller).
     public mutating func nextNormal() -> Float {
         let u = max(Double(next() >> 11) * 0x1p-53, 1e-300), v = Double(next() >> 11) * 0x1p-53
-        return Float((-2 * _log(u)).squareRoot() * _cos(2 * Double.pi * v))
+        return Float((-2 * naturalLog(u)).squareRoot() * cosine(2 * Double.pi * v))
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-@inline(__always) private func _log(_ x: Double) -> Double { log(x) }
-@inline(__always) private func _cos(_ x: Double) -> Double { cos(x) }

@@ -1,4 +1,5 @@
 // Probabilities of the next token from one row of logits, computed in Double for the report.
+import Foundation
 
 public struct NextTokenDistribution {
     public struct Entry: Equatable {
@@ -13,7 +14,7 @@ public struct NextTokenDistribution {
     public init(logits: UnsafeBufferPointer<Float>) {
         self.logits = Array(logits)
         let m = Double(logits.max() ?? 0)
-        logSumExp = m + _log(logits.reduce(0.0) { $0 + _exp(Double($1) - m) })
+        logSumExp = m + Foundation.log(logits.reduce(0.0) { $0 + Foundation.exp(Double($1) - m) })
     }
 
     /// The k most likely tokens, most likely first (ties broken by the smaller id).
@@ -21,15 +22,7 @@ public struct NextTokenDistribution {
         Array(logits.indices).partialSorted(by: { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }, prefix: k)
             .map { i in
                 let logProbability = Double(logits[i]) - logSumExp
-                return Entry(id: Int32(i), probability: _exp(logProbability), logProbability: logProbability)
+                return Entry(id: Int32(i), probability: Foundation.exp(logProbability), logProbability: logProbability)
             }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-@inline(__always) private func _log(_ x: Double) -> Double { log(x) }
-@inline(__always) private func _exp(_ x: Double) -> Double { exp(x) }
