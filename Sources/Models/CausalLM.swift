@@ -37,6 +37,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case tokenOutOfRange(id: Int32, vocabularySize: Int)
     case headRowOutOfRange(row: Int, tokenCount: Int)
     case backwardWithoutForward
+    case cacheFull(needed: Int, capacity: Int)
 
     public var description: String {
         switch self {
@@ -46,6 +47,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .tokenOutOfRange(let id, let size): return "token id \(id) is outside the vocabulary (0..<\(size))"
         case .headRowOutOfRange(let row, let count): return "LM head row \(row) is outside the batch's \(count) tokens"
         case .backwardWithoutForward: return "backward was called before a forward pass"
+        case .cacheFull(let needed, let capacity): return "a key/value cache of \(capacity) tokens cannot take \(needed)"
         }
     }
 }
@@ -87,8 +89,14 @@ public protocol CausalLM: AnyObject {
     /// From d(loss)/d(logits) for the last forward's head request (R, Vsel), returns d(loss)/d(inputs) (N, C).
     func backward(dLogits: UnsafePointer<Float>, mode: BackwardMode) throws -> UnsafePointer<Float>
 
-    /// A KV-cached decoder for generation, holding up to `capacity` tokens.
-    func makeDecoder(capacity: Int) -> any TokenDecoder
+    /// An empty key/value cache for one sequence of up to `capacity` tokens (at most the model's context).
+    func makeCache(capacity: Int) -> KeyValueCache
+
+    /// Runs new tokens after cached ones: sequence s of `batch` (input embeddings packed in `inputs`, (N, C))
+    /// continues `caches[s]`. With `extend`, each cache keeps the new keys and values (decoding); without, the
+    /// caches are left as they were, so one cached prefix serves any number of continuations. Returns the
+    /// final-normed hidden states (N, C), owned by the model until its next continuation.
+    func forward(inputs: UnsafePointer<Float>, batch: RaggedBatch, continuing caches: [KeyValueCache], extend: Bool) throws -> UnsafePointer<Float>
 }
 
 public extension CausalLM {
@@ -99,6 +107,35 @@ public extension CausalLM {
         let inputs = FloatBuffer(count: flat.count * width)
         try embed(flat, into: inputs.pointer)
         return try forward(inputs: inputs.pointer, batch: batch, head: head(batch))
+    }
+
+    /// A KV-cached decoder for generation, holding up to `capacity` tokens.
+    func makeDecoder(capacity: Int) -> any TokenDecoder { CachedDecoder(model: self, cache: makeCache(capacity: capacity)) }
+
+    /// Caches holding each of `prefixes`, computed in one batch, with room for `room` more tokens each: the
+    /// shared starts of later continuations.
+    func cachePrefixes(_ prefixes: [[Int32]], room: Int = 0) throws -> [KeyValueCache] {
+        let caches = prefixes.map { makeCache(capacity: $0.count + room) }
+        let batch = try Self.batch(for: prefixes)
+        let inputs = FloatBuffer(count: batch.tokenCount * width)
+        try embed(prefixes.flatMap { $0 }, into: inputs.pointer)
+        _ = try forward(inputs: inputs.pointer, batch: batch, continuing: caches, extend: true)
+        return caches
+    }
+
+    /// logits (R, S) = hidden · Eᵀ for final-normed hidden rows (R, C), over `vocabulary` (all V when nil):
+    /// the tied LM head of every model here.
+    func headLogits(hidden: UnsafePointer<Float>, rows R: Int, vocabulary: [Int32]? = nil, into out: UnsafeMutablePointer<Float>) {
+        let C = width
+        guard let vocabulary else {
+            linearForward(out: out, inp: hidden, weight: tokenEmbeddings, bias: nil, layout: .outputMajor, N: R, I: C, O: vocabularySize)
+            return
+        }
+        for r in 0..<R {
+            for (j, id) in vocabulary.enumerated() {
+                out[r * vocabulary.count + j] = dot(hidden + r * C, tokenEmbeddings + Int(id) * C, count: C)
+            }
+        }
     }
 
     static func batch(for ids: [[Int32]]) throws -> RaggedBatch {
@@ -115,4 +152,31 @@ public protocol TokenDecoder: AnyObject {
     /// Appends tokens and returns the logits after the last one.
     func append(_ ids: [Int32]) throws -> UnsafeBufferPointer<Float>
     func reset()
+}
+
+/// TokenDecoder for any CausalLM: one sequence continuing its own cache, the full head on its last token.
+final class CachedDecoder: TokenDecoder {
+    let model: any CausalLM
+    private let cache: KeyValueCache
+    private var inputs = GrowableBuffer()  // (n, C)
+    private let logits: FloatBuffer        // (V)
+    var position: Int { cache.position }
+    var capacity: Int { cache.capacity }
+
+    init(model: any CausalLM, cache: KeyValueCache) {
+        self.model = model; self.cache = cache
+        logits = FloatBuffer(count: model.vocabularySize)
+    }
+
+    func reset() { cache.reset() }
+
+    func append(_ ids: [Int32]) throws -> UnsafeBufferPointer<Float> {
+        guard !ids.isEmpty else { throw ModelError.emptyBatch }
+        let C = model.width
+        inputs.reserve(ids.count * C)
+        try model.embed(ids, into: inputs.pointer)
+        let hidden = try model.forward(inputs: inputs.pointer, batch: RaggedBatch(lengths: [ids.count]), continuing: [cache], extend: true)
+        model.headLogits(hidden: hidden + (ids.count - 1) * C, rows: 1, into: logits.pointer)
+        return UnsafeBufferPointer(start: logits.pointer, count: model.vocabularySize)
+    }
 }

@@ -15,6 +15,8 @@ public final class GPT2: CausalLM {
 
     private var activations = GPT2Activations()
     private var last: ForwardRecord?
+    /// Buffers of forward(continuing:), kept apart from the training activations that backward reads.
+    var continuation = GPT2ContinuationBuffers()
 
     public var width: Int { config.width }
     public var vocabularySize: Int { config.vocabularySize }
@@ -182,9 +184,6 @@ public final class GPT2: CausalLM {
         return UnsafePointer(dResidual)
     }
 
-    public func makeDecoder(capacity: Int) -> any TokenDecoder {
-        GPT2Decoder(model: self, capacity: min(capacity, config.positions))
-    }
 }
 
 /// What backward needs to know about the forward it follows.

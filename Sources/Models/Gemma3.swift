@@ -19,6 +19,8 @@ public final class Gemma3: CausalLM {
     var localRope: RotaryTable
     var globalRope: RotaryTable
     private var last: ForwardRecord?
+    /// Buffers of forward(continuing:), kept apart from the training activations that backward reads.
+    var continuation = Gemma3ContinuationBuffers()
 
     public var width: Int { config.width }
     public var vocabularySize: Int { config.vocabularySize }
@@ -204,7 +206,4 @@ public final class Gemma3: CausalLM {
         return UnsafePointer(dResidual)
     }
 
-    public func makeDecoder(capacity: Int) -> any TokenDecoder {
-        Gemma3Decoder(model: self, capacity: min(capacity, config.context))
-    }
 }
