@@ -7,6 +7,10 @@ let optimize: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
+/// Kernels are optimized in debug builds too: unoptimized SIMD code runs a hundred times slower, and the
+/// tests (debug) drive real vocabularies through softmax and cross-entropy.
+let optimizeKernels = optimize + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "Legible",
     platforms: [.macOS(.v14)],
@@ -24,7 +28,7 @@ let package = Package(
             name: "CSentencePiece", path: "Sources/CSentencePiece",
             cxxSettings: [.unsafeFlags(["-std=c++17"])],
             linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("sentencepiece_train")]),
-        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: optimize),
+        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: optimizeKernels),
         .target(name: "WeightFiles", swiftSettings: optimize),
         .target(name: "Models", dependencies: ["Kernels", "WeightFiles"], swiftSettings: optimize),
         .target(name: "Tokenizers", dependencies: ["CSentencePiece", "WeightFiles"], swiftSettings: optimize),

@@ -20,11 +20,24 @@ public struct TuningJob {
     public var configuration: TuningConfiguration
     public var dataRoot: String
     public var testLimit: Int?
+    /// RLPrompt's frozen policy model when it is not the task model.
+    public var policyModel: (any CausalLM)?
 
     public init(model: any CausalLM, tokenizer: any Tokenizer, modelName: String, modelSHA256: String, task: PromptTask,
-                configuration: TuningConfiguration, dataRoot: String, testLimit: Int? = nil) {
+                configuration: TuningConfiguration, dataRoot: String, testLimit: Int? = nil, policyModel: (any CausalLM)? = nil) {
         self.model = model; self.tokenizer = tokenizer; self.modelName = modelName; self.modelSHA256 = modelSHA256
         self.task = task; self.configuration = configuration; self.dataRoot = dataRoot; self.testLimit = testLimit
+        self.policyModel = policyModel
+    }
+
+    func makeTuner(resuming saved: TuningState?) throws -> any PromptSearch {
+        switch configuration.method {
+        case .soft, .pez:
+            return try PromptTuner(model: model, tokenizer: tokenizer, data: task.tuningData, configuration: configuration, resuming: saved)
+        case .rlprompt:
+            return try RLPromptTuner(model: model, policyModel: policyModel, tokenizer: tokenizer, data: task.tuningData,
+                                     configuration: configuration, resuming: saved)
+        }
     }
 
     /// Tunes into `directory` (continuing a saved state with `resume`), evaluates the best prompt on the test
@@ -39,7 +52,7 @@ public struct TuningJob {
                                    data: dataRoot, template: task.template.text, verbalizers: task.verbalizer.words,
                                    configuration: configuration)
         let saved = try directory.open(settings, resume: resume)
-        let tuner = try PromptTuner(model: model, tokenizer: tokenizer, data: task.tuningData, configuration: configuration, resuming: saved)
+        let tuner = try makeTuner(resuming: saved)
         if let saved { try onEvent(.resumed(step: saved.step)) }
         try tuner.run { record in
             try directory.record(record, state: tuner.state)
@@ -49,10 +62,11 @@ public struct TuningJob {
         // The prompt handed out: the best by dev accuracy (ties to the later step), else the last.
         let best = tuner.state.best
         let soft = PromptEmbeddings(length: n, width: model.width, values: best?.values ?? tuner.state.prompt)
-        let ids = try best?.ids ?? tuner.projection().ids
+        let ids = try best?.ids ?? tuner.currentIds()
         let evaluator = PromptEvaluator(model: model, tokenizer: tokenizer, task: task, batchSize: configuration.batchSize, testLimit: testLimit)
         var stepError: Error?
-        let evaluation = try evaluator.evaluate(soft: soft, ids: ids) { label in
+        // RLPrompt's prompt is its tokens: no continuous prompt to measure apart from them.
+        let evaluation = try evaluator.evaluate(soft: configuration.method == .rlprompt ? nil : soft, ids: ids) { label in
             do { try onEvent(.evaluating(label)) } catch { stepError = error }
         }
         if let stepError { throw stepError }

@@ -21,6 +21,16 @@ public func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
     while i < count { y[i] += x[i]; i += 1 }
 }
 
+/// y[i] += a·x[i]
+public func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i + vecWidth <= count {
+        storeVec(loadVec(y + i) + a * loadVec(x + i), y + i)
+        i += vecWidth
+    }
+    while i < count { y[i] += a * x[i]; i += 1 }
+}
+
 /// y[i] *= s
 public func scaleInPlace(_ y: UnsafeMutablePointer<Float>, _ s: Float, count: Int) {
     var i = 0

@@ -114,12 +114,15 @@ public extension CausalLM {
 
     /// Caches holding each of `prefixes`, computed in one batch, with room for `room` more tokens each: the
     /// shared starts of later continuations.
+    /// An empty prefix gives an empty cache.
     func cachePrefixes(_ prefixes: [[Int32]], room: Int = 0) throws -> [KeyValueCache] {
         let caches = prefixes.map { makeCache(capacity: $0.count + room) }
-        let batch = try Self.batch(for: prefixes)
+        let filled = prefixes.indices.filter { !prefixes[$0].isEmpty }
+        guard !filled.isEmpty else { return caches }
+        let batch = RaggedBatch(lengths: filled.map { prefixes[$0].count })
         let inputs = FloatBuffer(count: batch.tokenCount * width)
-        try embed(prefixes.flatMap { $0 }, into: inputs.pointer)
-        _ = try forward(inputs: inputs.pointer, batch: batch, continuing: caches, extend: true)
+        try embed(filled.flatMap { prefixes[$0] }, into: inputs.pointer)
+        _ = try forward(inputs: inputs.pointer, batch: batch, continuing: filled.map { caches[$0] }, extend: true)
         return caches
     }
 

@@ -55,6 +55,22 @@ public struct Sampler {
     }
 }
 
+/// Indices of the k largest values, largest first (the earlier index first among equals). One pass that
+/// mostly compares against the current k-th value: k is small next to the vocabulary.
+public func topIndices(_ values: UnsafeBufferPointer<Float>, k: Int) -> [Int] {
+    let k = min(k, values.count)
+    guard k > 0 else { return [] }
+    var top = (0..<k).sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+    var threshold = values[top[k - 1]]
+    for i in k..<values.count where values[i] > threshold {
+        var j = k - 1
+        while j > 0 && values[top[j - 1]] < values[i] { top[j] = top[j - 1]; j -= 1 }
+        top[j] = i
+        threshold = values[top[k - 1]]
+    }
+    return top
+}
+
 public func argmax(_ values: UnsafeBufferPointer<Float>) -> Int {
     var best = 0
     for i in 1..<values.count where values[i] > values[best] { best = i }

@@ -15,6 +15,28 @@ public struct AdamW: Codable, Sendable, Equatable {
         self.learningRate = learningRate; self.weightDecay = weightDecay
     }
 
+    private enum CodingKeys: String, CodingKey { case learningRate, beta1, beta2, epsilon, weightDecay, step, m, v }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        beta1 = try c.decode(Float.self, forKey: .beta1); beta2 = try c.decode(Float.self, forKey: .beta2)
+        epsilon = try c.decode(Float.self, forKey: .epsilon); weightDecay = try c.decode(Float.self, forKey: .weightDecay)
+        step = try c.decode(Int.self, forKey: .step)
+        m = try c.decode(PackedFloats.self, forKey: .m).values
+        v = try c.decode(PackedFloats.self, forKey: .v).values
+    }
+
+    /// The moments as packed floats: an RLPrompt policy has millions.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(beta1, forKey: .beta1); try c.encode(beta2, forKey: .beta2)
+        try c.encode(epsilon, forKey: .epsilon); try c.encode(weightDecay, forKey: .weightDecay)
+        try c.encode(step, forKey: .step)
+        try c.encode(PackedFloats(m), forKey: .m); try c.encode(PackedFloats(v), forKey: .v)
+    }
+
     public mutating func update(_ parameters: inout [Float], gradient: [Float]) {
         precondition(parameters.count == gradient.count, "gradient and parameters differ in size")
         if m.count != parameters.count {

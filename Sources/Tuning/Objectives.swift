@@ -77,6 +77,28 @@ public final class FluencyScorer {
         return mean
     }
 
+    /// Log-perplexities of several prompts given as ids, in one batch: each prompt's mean NLL after the start token.
+    public func logPerplexities(_ prompts: [[Int32]]) throws -> [Float] {
+        guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else { return prompts.map { _ in 0 } }
+        let sequences = prompts.map { [start] + $0 }
+        let batch = RaggedBatch(lengths: sequences.map(\.count))
+        // Row offset+i reads [start, p0 … p(i−1)] and predicts token i.
+        let rows = zip(batch.offsets, prompts).flatMap { offset, prompt in (0..<prompt.count).map { offset + $0 } }
+        let logits = try model.forward(ids: sequences) { _ in HeadRequest(rows: rows) }
+        let (R, V) = (rows.count, logits.columns)
+        if probabilities.count < R * V { probabilities = FloatBuffer(count: R * V); dLogits = FloatBuffer(count: R * V) }
+        if losses.count < R { losses = FloatBuffer(count: R) }
+        prompts.flatMap { $0 }.withUnsafeBufferPointer {
+            crossEntropyForward(losses: losses.pointer, probs: probabilities.pointer, logits: logits.pointer, targets: $0.baseAddress!, R: R, V: V)
+        }
+        var row = 0
+        return prompts.map { prompt in
+            let total = (row..<(row + prompt.count)).reduce(0.0) { $0 + Double(losses[$1]) }
+            row += prompt.count
+            return Float(total / Double(prompt.count))
+        }
+    }
+
     /// Log-perplexity of token ids (a prompt's text re-tokenized): mean NLL after the start token.
     public func logPerplexity(of ids: [Int32]) throws -> Float {
         guard !ids.isEmpty else { return 0 }

@@ -31,6 +31,13 @@ public struct TuningState: Codable, Sendable, Equatable {
     public var optimizer: AdamW
     public var best: BestPrompt?
     public var seconds = 0.0
+    /// RLPrompt's policy and target networks; nil for the embedding-space tuners.
+    public var policy: PolicyState?
+}
+
+public struct PolicyState: Codable, Sendable, Equatable {
+    public var online: PackedFloats
+    public var target: PackedFloats
 }
 
 /// What one step did, for the progress line and log.jsonl.
@@ -49,9 +56,32 @@ public struct StepRecord: Codable, Sendable {
     public var bestDevAccuracy: Double?
     public var bestText: String?
     public var seconds: Double
+    /// RLPrompt: what the sampled prompts earned, averaged over them.
+    public var reward: RewardSummary?
 }
 
-public final class PromptTuner {
+public struct RewardSummary: Codable, Sendable, Equatable {
+    /// Means over the step's samples of each term (see RewardTerms).
+    public var gap: Float
+    public var logPerplexity: Float
+    public var accuracyLost: Double?
+    public var total: Float
+    /// Samples whose text, tokenized again, gives other ids.
+    public var retokenizationChanged: Int
+    /// The step's best sample by total reward.
+    public var bestSample: String
+    public var bestSampleGap: Float
+}
+
+/// What a tuning job needs of a tuner: its resumable state, its steps, and the prompt it would hand out now.
+public protocol PromptSearch: AnyObject {
+    var state: TuningState { get }
+    func run(onStep: (StepRecord) throws -> Void) throws
+    /// Token ids of the current prompt (PEZ: the projection; RLPrompt: the greedy decoding).
+    func currentIds() throws -> [Int32]
+}
+
+public final class PromptTuner: PromptSearch {
     public let model: any CausalLM
     public let tokenizer: any Tokenizer
     public let data: TuningData
@@ -106,6 +136,8 @@ public final class PromptTuner {
         let ids = projector.nearest(continuousPrompt).map(\.id)
         return (ids, try projector.embeddings(of: ids))
     }
+
+    public func currentIds() throws -> [Int32] { try projection().ids }
 
     /// The examples of step s: consecutive slices of a seeded shuffle, reshuffled each epoch.
     func batch(at step: Int) -> [EncodedExample] {

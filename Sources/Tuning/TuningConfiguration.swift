@@ -5,6 +5,28 @@ public enum TuningMethod: String, Codable, Sendable, CaseIterable {
     case soft
     /// PEZ (Wen et al. 2023): forward and backward at the nearest tokens, step on the continuous prompt.
     case pez
+    /// RLPrompt (Deng et al. 2022): a policy samples discrete prompts and learns from their rewards.
+    case rlprompt
+}
+
+/// RLPrompt's policy and learner settings (defaults as in its few-shot classification configuration).
+public struct PolicyConfiguration: Codable, Sendable, Equatable {
+    /// The frozen model under the policy's MLP, as given by the user; nil means the task model.
+    public var model: String?
+    /// Hidden width of the MLP (width → hidden → width).
+    public var hiddenWidth = 2048
+    /// Prompts sampled and rewarded per step.
+    public var samplesPerStep = 16
+    /// Training samples come from the policy's k most likely tokens; evaluation decodes greedily.
+    public var sampleTopK = 256
+    /// When set, only the frozen model's K most likely next tokens may be chosen (RLPrompt's fluent option).
+    public var fluentTopK: Int?
+    /// Polyak rate of the target network.
+    public var targetRate: Float = 0.001
+    /// The z-scored gap reward is multiplied by this (RLPrompt maps [0, 1] to [0, 5]).
+    public var rewardScale: Float = 5
+
+    public init() {}
 }
 
 public enum PromptInitialization: Codable, Sendable, Equatable {
@@ -36,8 +58,17 @@ public struct TuningConfiguration: Codable, Sendable, Equatable {
     public var metric: ProjectionMetric = .cosine
     public var filter = TokenFilter()
     public var initialization: PromptInitialization = .randomTokens
+    /// RLPrompt only.
+    public var policy = PolicyConfiguration()
 
     public init() {}
+
+    /// Defaults that differ by method: RLPrompt trains an MLP with Adam (lr 5e-5, clip 5, no decay) and
+    /// samples 5-token prompts; the embedding-space tuners step in input-embedding units.
+    public init(method: TuningMethod) {
+        self.method = method
+        if method == .rlprompt { promptLength = 5; learningRate = 5e-5; weightDecay = 0; maxGradientNorm = 5 }
+    }
 
     public func validate() throws {
         let problems: [String?] = [
@@ -48,6 +79,11 @@ public struct TuningConfiguration: Codable, Sendable, Equatable {
             scrutability >= 0 && faithfulness >= 0 && faithfulnessKL >= 0 ? nil : "loss weights cannot be negative",
             langevinTemperature >= 0 ? nil : "Langevin temperature cannot be negative",
             evaluateEvery >= 1 ? nil : "evaluate-every must be at least 1",
+            policy.hiddenWidth >= 1 ? nil : "the policy's hidden width must be at least 1",
+            policy.samplesPerStep >= 2 ? nil : "samples per step must be at least 2 (rewards are z-scored across them)",
+            policy.sampleTopK >= 1 ? nil : "sampling top-k must be at least 1",
+            (policy.fluentTopK ?? 1) >= 1 ? nil : "fluent top-k must be at least 1",
+            policy.targetRate > 0 && policy.targetRate <= 1 ? nil : "the target network's Polyak rate must be in (0, 1]",
         ]
         if let problem = problems.compactMap({ $0 }).first { throw TuningError.invalidConfiguration(problem) }
     }

@@ -22,6 +22,7 @@ final class Console {
         let rate = Double(record.step) / max(record.seconds, 1e-9)
         let eta = Double(total - record.step) / max(rate, 1e-9)
         var text = String(format: "step %d/%d  loss %.4f", record.step, total, record.loss)
+        if let reward = record.reward { text += String(format: "  reward %.2f (gap %.1f, acc %.2f)", reward.total, reward.gap, record.batchAccuracy) }
         if let dev = record.devAccuracy { text += String(format: "  dev %.3f", dev) }
         if let best = record.bestDevAccuracy { text += String(format: " (best %.3f)", best) }
         text += String(format: "  %.2f steps/s  ETA %@", rate, Self.duration(eta))
