@@ -44,9 +44,10 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     public var seeds: [UInt64] = [SweepConfiguration.tune.seed]
     public var steps = SweepConfiguration.tune.steps
     public var batch = SweepConfiguration.tune.batchSize
-    public var lr = SweepConfiguration.tune.learningRate
-    public var weightDecay = SweepConfiguration.tune.weightDecay
-    public var clip = SweepConfiguration.tune.maxGradientNorm
+    /// nil: the method's default (`tune`'s: 1, 0.01, 1 for soft and pez; 5e-5, 0, 5 for rlprompt).
+    public var lr: Float?
+    public var weightDecay: Float?
+    public var clip: Float?
     public var faithfulnessKL = SweepConfiguration.tune.faithfulnessKL
     public var langevin = SweepConfiguration.tune.langevinTemperature
     public var evalEvery = SweepConfiguration.tune.evaluateEvery
@@ -61,6 +62,10 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     public var verbalizers: [String]?
     public var maxSentenceTokens = 128
     public var testLimit: Int?
+    /// RLPrompt's options (`tune`'s of the same names); nil: its defaults.
+    public var fluentTopK: Int?
+    public var samplesPerStep: Int?
+    public var policyHidden: Int?
 
     public init(model: String) { self.model = model }
 
@@ -73,6 +78,7 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         case promptLengths = "prompt_lengths", weightDecay = "weight_decay", faithfulnessKL = "faithfulness_kl"
         case evalEvery = "eval_every", excludeNonASCII = "exclude_non_ascii", excludeNonWords = "exclude_non_words"
         case excludeUnstable = "exclude_unstable", maxSentenceTokens = "max_sentence_tokens", testLimit = "test_limit"
+        case fluentTopK = "fluent_top_k", samplesPerStep = "samples_per_step", policyHidden = "policy_hidden"
     }
 
     public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -116,9 +122,9 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         seeds = try list(.seeds, seeds)
         steps = try value(.steps, steps)
         batch = try value(.batch, batch)
-        lr = try value(.lr, lr)
-        weightDecay = try value(.weightDecay, weightDecay)
-        clip = try value(.clip, clip)
+        lr = try c.decodeIfPresent(Float.self, forKey: .lr)
+        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay)
+        clip = try c.decodeIfPresent(Float.self, forKey: .clip)
         faithfulnessKL = try value(.faithfulnessKL, faithfulnessKL)
         langevin = try value(.langevin, langevin)
         evalEvery = try value(.evalEvery, evalEvery)
@@ -135,6 +141,9 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         verbalizers = try c.decodeIfPresent([String].self, forKey: .verbalizers)
         maxSentenceTokens = try value(.maxSentenceTokens, maxSentenceTokens)
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        fluentTopK = try c.decodeIfPresent(Int.self, forKey: .fluentTopK)
+        samplesPerStep = try c.decodeIfPresent(Int.self, forKey: .samplesPerStep)
+        policyHidden = try c.decodeIfPresent(Int.self, forKey: .policyHidden)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -150,9 +159,9 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         try c.encode(seeds, forKey: .seeds)
         try c.encode(steps, forKey: .steps)
         try c.encode(batch, forKey: .batch)
-        try c.encode(lr, forKey: .lr)
-        try c.encode(weightDecay, forKey: .weightDecay)
-        try c.encode(clip, forKey: .clip)
+        try c.encodeIfPresent(lr, forKey: .lr)
+        try c.encodeIfPresent(weightDecay, forKey: .weightDecay)
+        try c.encodeIfPresent(clip, forKey: .clip)
         try c.encode(faithfulnessKL, forKey: .faithfulnessKL)
         try c.encode(langevin, forKey: .langevin)
         try c.encode(evalEvery, forKey: .evalEvery)
@@ -165,12 +174,17 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         try c.encodeIfPresent(verbalizers, forKey: .verbalizers)
         try c.encode(maxSentenceTokens, forKey: .maxSentenceTokens)
         try c.encodeIfPresent(testLimit, forKey: .testLimit)
+        try c.encodeIfPresent(fluentTopK, forKey: .fluentTopK)
+        try c.encodeIfPresent(samplesPerStep, forKey: .samplesPerStep)
+        try c.encodeIfPresent(policyHidden, forKey: .policyHidden)
     }
 
-    /// The template text the runs use.
-    public var templateText: String {
+    /// The template text a method's runs use: the one given, else PEZ's, or RLPrompt's for rlprompt (whose
+    /// rewards reuse each sentence's cache only when the sentence comes first).
+    public func templateText(for method: TuningMethod) -> String {
         switch template {
-        case nil, "pez"?: return TaskTemplate.pez
+        case nil: return method == .rlprompt ? TaskTemplate.rlprompt : TaskTemplate.pez
+        case "pez"?: return TaskTemplate.pez
         case "rlprompt"?: return TaskTemplate.rlprompt
         case let text?: return text
         }
@@ -219,16 +233,19 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         try distinct(seeds, .seeds)
         try check(steps >= 0, .steps, "cannot be negative")
         try check(batch >= 1, .batch, "must be at least 1")
-        try check(lr.isFinite && lr > 0, .lr, "must be positive")
-        try check(weightDecay.isFinite && weightDecay >= 0, .weightDecay, "cannot be negative")
-        try check(clip.isFinite && clip >= 0, .clip, "cannot be negative (0: no clipping)")
+        try check(lr.map { $0.isFinite && $0 > 0 } ?? true, .lr, "must be positive")
+        try check(weightDecay.map { $0.isFinite && $0 >= 0 } ?? true, .weightDecay, "cannot be negative")
+        try check(clip.map { $0.isFinite && $0 >= 0 } ?? true, .clip, "cannot be negative (0: no clipping)")
+        try check((fluentTopK ?? 1) >= 1, .fluentTopK, "must be at least 1")
+        try check((samplesPerStep ?? 2) >= 2, .samplesPerStep, "must be at least 2 (rewards are z-scored across the samples)")
+        try check((policyHidden ?? 1) >= 1, .policyHidden, "must be at least 1")
         try check(faithfulnessKL.isFinite && faithfulnessKL >= 0, .faithfulnessKL, "cannot be negative")
         try check(langevin.isFinite && langevin >= 0, .langevin, "cannot be negative")
         try check(evalEvery >= 1, .evalEvery, "must be at least 1")
         try check(promptInitialization != nil, .initialization, "must be random, classwords or text:<words>")
         try check(maxSentenceTokens >= 1, .maxSentenceTokens, "must be at least 1")
         if let testLimit { try check(testLimit >= 1, .testLimit, "must be at least 1") }
-        do { _ = try TaskTemplate(templateText) } catch {
+        do { for method in methods { _ = try TaskTemplate(templateText(for: method)) } } catch {
             throw SweepError.invalidValue(key: "template", reason: "\(error)")
         }
     }
@@ -315,10 +332,16 @@ public struct SweepPlan: Codable, Equatable, Sendable {
         let width = max(4, String(max(grid.count - 1, 0)).count)
         runs = try grid.enumerated().map { index, cell in
             let (method, lambda, gamma, task, split, length, seed) = cell
-            var tuning = TuningConfiguration()
-            tuning.method = method; tuning.promptLength = length; tuning.steps = configuration.steps
-            tuning.batchSize = configuration.batch; tuning.learningRate = configuration.lr
-            tuning.weightDecay = configuration.weightDecay; tuning.maxGradientNorm = configuration.clip
+            var tuning = TuningConfiguration(method: method)
+            tuning.promptLength = length; tuning.steps = configuration.steps; tuning.batchSize = configuration.batch
+            if let lr = configuration.lr { tuning.learningRate = lr }
+            if let weightDecay = configuration.weightDecay { tuning.weightDecay = weightDecay }
+            if let clip = configuration.clip { tuning.maxGradientNorm = clip }
+            if method == .rlprompt {
+                tuning.policy.fluentTopK = configuration.fluentTopK
+                if let samples = configuration.samplesPerStep { tuning.policy.samplesPerStep = samples }
+                if let hidden = configuration.policyHidden { tuning.policy.hiddenWidth = hidden }
+            }
             tuning.scrutability = lambda; tuning.faithfulness = gamma; tuning.faithfulnessKL = configuration.faithfulnessKL
             tuning.langevinTemperature = configuration.langevin; tuning.seed = seed
             tuning.evaluateEvery = configuration.evalEvery; tuning.metric = configuration.metric

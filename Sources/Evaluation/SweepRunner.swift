@@ -66,10 +66,11 @@ public struct SweepRunner {
             try onEvent(.started(run, position: position + 1, count: todo.count, resuming: resuming))
             let result: Result<RunReport, Error>
             do {
-                let key = "\(run.task)/\(run.split)"
+                let template = config.templateText(for: run.method)
+                let key = "\(run.task)/\(run.split)/\(template)"
                 let loaded = tasks[key] ?? Result {
                     try PromptTask(name: run.task, split: run.split, dataRoot: URL(fileURLWithPath: config.data),
-                                   template: config.templateText, verbalizers: config.verbalizers, tokenizer: tokenizer,
+                                   template: template, verbalizers: config.verbalizers, tokenizer: tokenizer,
                                    maxSentenceTokens: config.maxSentenceTokens)
                 }
                 tasks[key] = loaded

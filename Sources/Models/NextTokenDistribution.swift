@@ -19,7 +19,7 @@ public struct NextTokenDistribution {
 
     /// The k most likely tokens, most likely first (ties broken by the smaller id).
     public func top(_ k: Int) -> [Entry] {
-        Array(logits.indices).partialSorted(by: { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }, prefix: k)
+        logits.withUnsafeBufferPointer { topIndices($0, k: k) }
             .map { i in
                 let logProbability = Double(logits[i]) - logSumExp
                 return Entry(id: Int32(i), probability: Foundation.exp(logProbability), logProbability: logProbability)

@@ -30,12 +30,8 @@ public struct Sampler {
     public mutating func next(from logits: UnsafeBufferPointer<Float>) -> Int32 {
         if options.temperature <= 0 || options.topK == 1 { return Int32(argmax(logits)) }
         // Candidates by falling logit, cut by top-k, then turned into probabilities at the temperature.
-        var candidates = Array(0..<logits.count)
-        if let k = options.topK, k < candidates.count {
-            candidates = Array(candidates.partialSorted(by: { logits[$0] > logits[$1] }, prefix: k))
-        } else {
-            candidates.sort { logits[$0] > logits[$1] }
-        }
+        var candidates = options.topK.map { topIndices(logits, k: $0) }
+            ?? Array(0..<logits.count).sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
         let top = logits[candidates[0]]
         var weights = candidates.map { Double(fastExp((logits[$0] - top) / options.temperature)) }
         let total = weights.reduce(0, +)
@@ -75,22 +71,4 @@ public func argmax(_ values: UnsafeBufferPointer<Float>) -> Int {
     var best = 0
     for i in 1..<values.count where values[i] > values[best] { best = i }
     return best
-}
-
-extension Array {
-    /// The first `prefix` elements in sorted order; the rest in no particular order.
-    func partialSorted(by areInIncreasingOrder: (Element, Element) -> Bool, prefix: Int) -> ArraySlice<Element> {
-        var heap = Array(self.prefix(prefix)).sorted(by: areInIncreasingOrder)
-        for element in self.dropFirst(prefix) where areInIncreasingOrder(element, heap[heap.count - 1]) {
-            // Insert into the sorted prefix, dropping its last element.
-            var lo = 0, hi = heap.count - 1
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if areInIncreasingOrder(element, heap[mid]) { hi = mid } else { lo = mid + 1 }
-            }
-            heap.removeLast()
-            heap.insert(element, at: lo)
-        }
-        return heap[...]
-    }
 }

@@ -32,11 +32,13 @@ struct Sweep: ParsableCommand {
               methods ["\(d.method)"]   scrutability (λ) [0]   faithfulness (γ) [0]
               tasks ["sst-2"]   splits ["16-100"]      prompt_lengths [\(d.promptLength)]   seeds [\(d.seed)]
             Tuning: steps \(d.steps), batch \(d.batchSize), lr \(d.learningRate), weight_decay \(d.weightDecay),
-              clip \(d.maxGradientNorm), faithfulness_kl 0, langevin 0, eval_every \(d.evaluateEvery), metric "\(d.metric)",
-              initialization "random", exclude_non_ascii, exclude_non_words,
-              exclude_unstable (false)
-            Task: data "data/fewshot", template (text, "pez" or "rlprompt"),
-              verbalizers, max_sentence_tokens 128, test_limit (none)
+              clip \(d.maxGradientNorm) (rlprompt: lr 5e-5, weight_decay 0, clip 5), faithfulness_kl 0,
+              langevin 0, eval_every \(d.evaluateEvery), metric "\(d.metric)", initialization "random",
+              exclude_non_ascii, exclude_non_words, exclude_unstable (false)
+            RLPrompt: fluent_top_k (none), samples_per_step 16, policy_hidden 2048
+            Task: data "data/fewshot", template (text, "pez" or "rlprompt"; default
+              "pez", and "rlprompt" for rlprompt runs), verbalizers,
+              max_sentence_tokens 128, test_limit (none)
 
             Paths are relative to the directory `sweep run` starts in. Re-planning
             with a different configuration is refused: run ids would change meaning.

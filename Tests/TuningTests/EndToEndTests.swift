@@ -75,6 +75,38 @@ func legible(_ arguments: [String]) throws -> CommandResult {
         #expect(text.status == 0 && text.output.contains("text prompt"), "\(text.error)")
     }
 
+    @Test func rlpromptTunesResumesAndItsPromptEvaluatesAndDecodes() throws {
+        let out = runs.appendingPathComponent("rlprompt")
+        let rl = { (extra: [String]) in
+            try legible(["tune", "--model", self.model.path, "--data", self.data.path, "--method", "rlprompt", "--prompt-length", "3",
+                         "--batch", "6", "--samples-per-step", "4", "--policy-hidden", "16", "--fluent-top-k", "5", "--eval-every", "2",
+                         "--scrutability", "0.1", "--faithfulness", "1", "--lr", "1e-3", "--out", out.path] + extra)
+        }
+        #expect(try rl(["--steps", "2"]).status == 0)
+        let resumed = try rl(["--steps", "4", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(resumed.error.contains("resuming") && resumed.error.contains("reward"))
+        let report = try JSONDecoder().decode(RunReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+        #expect(report.method == "rlprompt" && report.steps == 4 && report.prompt.ids.count == 3)
+        #expect(report.template == "{sentence} {prompt}")  // RLPrompt's template by default
+        #expect(report.test.accuracy == nil && (0...1).contains(report.test.accuracyText))
+        let lines = try String(contentsOf: out.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
+        let records = try lines.map { try JSONDecoder().decode(StepRecord.self, from: Data($0.utf8)) }
+        #expect(records.map(\.step) == [1, 2, 3, 4])
+        for record in records {
+            let reward = try #require(record.reward)
+            #expect(reward.logPerplexity > 0 && reward.accuracyLost != nil && record.ids.count == 3)
+        }
+
+        let prompt = out.appendingPathComponent("prompt.safetensors").path
+        let evaluated = try legible(["eval", "--model", model.path, "--data", data.path, "--prompt", prompt, "--json"])
+        #expect(evaluated.status == 0, "\(evaluated.error)")
+        let again = try JSONDecoder().decode(RunReport.self, from: Data(evaluated.output.utf8))
+        #expect(again.prompt.ids == report.prompt.ids && again.test.accuracyProjected == report.test.accuracyProjected)
+        let decoded = try legible(["decode", "--model", model.path, "--prompt", prompt])
+        #expect(decoded.status == 0 && decoded.output.contains(report.prompt.text.trimmingCharacters(in: .whitespaces)), "\(decoded.output)")
+    }
+
     @Test func resumeContinuesAndRefusesChangedSettings() throws {
         let out = runs.appendingPathComponent("resume")
         #expect(try tune(out, ["--steps", "3"]).status == 0)

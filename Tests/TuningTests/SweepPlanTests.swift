@@ -61,12 +61,23 @@ struct SweepPlanTests {
         let run = plan.runs[0]
         #expect(run.task == "sst-2" && run.split == "16-100" && run.directory == "runs/0000-pez-sst-2-16-100-l0-g0-n10-s0")
         #expect(run.tuning == TuningConfiguration())
-        #expect(plan.configuration.data == "data/fewshot" && plan.configuration.templateText == TaskTemplate.pez)
+        #expect(plan.configuration.data == "data/fewshot" && plan.configuration.templateText(for: .pez) == TaskTemplate.pez)
         #expect(plan.configuration.testLimit == nil)
         // A single value stands for a list of one.
         let single = try sweepConfiguration(#"{"model": "m", "scrutability": 0.5, "methods": "soft", "seeds": 3}"#)
         #expect(single.scrutability == [0.5] && single.methods == [.soft] && single.seeds == [3])
-        #expect(try sweepConfiguration(#"{"model": "m", "template": "rlprompt"}"#).templateText == TaskTemplate.rlprompt)
+        #expect(try sweepConfiguration(#"{"model": "m", "template": "rlprompt"}"#).templateText(for: .pez) == TaskTemplate.rlprompt)
+    }
+
+    @Test func rlpromptRunsTakeRLPromptsDefaultsAndOptions() throws {
+        let plan = try SweepPlan(sweepConfiguration(#"{"model": "m", "methods": ["pez", "rlprompt"], "fluent_top_k": 20, "lr": 0.5}"#))
+        let (pez, rl) = (plan.runs[0].tuning, plan.runs[1].tuning)
+        #expect(pez.learningRate == 0.5 && rl.learningRate == 0.5)  // given: both
+        #expect(pez.maxGradientNorm == 1 && rl.maxGradientNorm == 5 && rl.weightDecay == 0)  // not given: each method's own
+        #expect(rl.policy.fluentTopK == 20 && pez.policy.fluentTopK == nil)
+        #expect(plan.configuration.templateText(for: .rlprompt) == TaskTemplate.rlprompt)
+        #expect(plan.configuration.templateText(for: .pez) == TaskTemplate.pez)
+        #expect(throws: SweepError.self) { try sweepConfiguration(#"{"model": "m", "samples_per_step": 1}"#).validate() }
     }
 
     @Test func unknownKeysAndBadValuesAreRejectedByName() throws {
