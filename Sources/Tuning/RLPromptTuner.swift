@@ -175,7 +175,7 @@ public final class RLPromptTuner: PromptSearch {
         let started = Date()
         let c = configuration, p = c.policy, S = p.samplesPerStep, L = c.promptLength, C = policyModel.width
         target.moveToward(online, rate: p.targetRate)
-        var r = try rollout(samples: S, seed: c.seed &+ UInt64(state.step) &* 0x51ED)
+        let r = try rollout(samples: S, seed: c.seed &+ UInt64(state.step) &* 0x51ED)
         let indices = batch(at: state.step)
         let (terms, changed) = try rewards(for: r.ids, examples: indices)
 
@@ -213,7 +213,6 @@ public final class RLPromptTuner: PromptSearch {
         online.backward(dOutput: dOutput.pointer, rows: L * S, activations: r.activations, gradient: &gradient)
         let norm = clipGradient(&gradient, maxNorm: c.maxGradientNorm)
         state.optimizer.update(&online.parameters, gradient: gradient)
-        r.activations = PolicyActivations()  // release before the evaluation's rollout
         state.step += 1
 
         let n = Float(S)

@@ -58,6 +58,9 @@ struct Tune: ParsableCommand {
         if method != .rlprompt, policyModel != nil || fluentTopK != nil {
             throw ValidationError("--policy-model and --fluent-top-k apply to --method rlprompt only")
         }
+        if method == .rlprompt, langevin > 0 || faithfulnessKL > 0 || initialization != "random" {
+            throw ValidationError("--langevin, --faithfulness-kl and --initialization apply to --method soft and pez; rlprompt's policy writes its prompts from the start token")
+        }
         if let policyModel, !FileManager.default.fileExists(atPath: policyModel) { throw ValidationError("no policy model at '\(policyModel)'") }
         if scrutability < 0 || faithfulness < 0 || faithfulnessKL < 0 { throw ValidationError("loss weights cannot be negative") }
         _ = try parseInitialization()
