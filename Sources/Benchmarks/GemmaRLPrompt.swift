@@ -58,11 +58,7 @@ public final class GemmaRLPromptRewardWorkload: Workload {
             _ = try cached.labelLogProbabilities(prompts: prompts, examples: Array(sentences.indices))
             return
         }
-        for prompt in prompts {
-            let values = FloatBuffer(count: prompt.count * model.width)
-            try model.embed(prompt, into: values.pointer)
-            _ = try full.labelLogProbabilities(sentences, prompt: PromptEmbeddings(length: prompt.count, width: model.width, values: values.array))
-        }
+        for prompt in prompts { _ = try full.labelLogProbabilities(sentences, prompt: model.promptEmbeddings(of: prompt)) }
     }
 }
 

@@ -1,5 +1,6 @@
 // A classification example ready for a prompt: token ids before and after the prompt's slot, and its label.
 // The label word is predicted at the last token of [prefix | prompt | suffix].
+import Models
 
 public struct EncodedExample: Sendable, Equatable {
     public var prefix: [Int32]
@@ -40,4 +41,13 @@ public struct PromptEmbeddings: Sendable, Equatable {
     public static func empty(width: Int) -> PromptEmbeddings { PromptEmbeddings(length: 0, width: width, values: []) }
 
     public func row(_ i: Int) -> ArraySlice<Float> { values[(i * width)..<((i + 1) * width)] }
+}
+
+extension CausalLM {
+    /// The input embeddings the model reads for these token ids, as a prompt.
+    public func promptEmbeddings(of ids: [Int32]) throws -> PromptEmbeddings {
+        var values = [Float](repeating: 0, count: ids.count * width)
+        if !ids.isEmpty { try values.withUnsafeMutableBufferPointer { try embed(ids, into: $0.baseAddress!) } }
+        return PromptEmbeddings(length: ids.count, width: width, values: values)
+    }
 }

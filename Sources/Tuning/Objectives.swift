@@ -102,9 +102,7 @@ public final class FluencyScorer {
     /// Log-perplexity of token ids (a prompt's text re-tokenized): mean NLL after the start token.
     public func logPerplexity(of ids: [Int32]) throws -> Float {
         guard !ids.isEmpty else { return 0 }
-        var values = [Float](repeating: 0, count: ids.count * model.width)
-        try values.withUnsafeMutableBufferPointer { try model.embed(ids, into: $0.baseAddress!) }
-        return try loss(prompt: PromptEmbeddings(length: ids.count, width: model.width, values: values), targets: ids)
+        return try loss(prompt: model.promptEmbeddings(of: ids), targets: ids)
     }
 }
 

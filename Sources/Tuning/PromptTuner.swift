@@ -73,6 +73,15 @@ public struct RewardSummary: Codable, Sendable, Equatable {
     public var bestSampleGap: Float
 }
 
+/// Indices of the training examples of step s: consecutive slices of a seeded shuffle, reshuffled each epoch.
+func trainingBatch(at step: Int, of count: Int, configuration: TuningConfiguration) -> [Int] {
+    let size = min(configuration.batchSize, count)
+    let perEpoch = max(1, count / size)
+    let epoch = step / perEpoch, offset = (step % perEpoch) * size
+    var rng = SeededGenerator(seed: configuration.seed &+ UInt64(epoch) &* 0x9E37)
+    return Array(Array(0..<count).shuffled(using: &rng)[offset..<(offset + size)])
+}
+
 /// What a tuning job needs of a tuner: its resumable state, its steps, and the prompt it would hand out now.
 public protocol PromptSearch: AnyObject {
     var state: TuningState { get }
@@ -139,14 +148,8 @@ public final class PromptTuner: PromptSearch {
 
     public func currentIds() throws -> [Int32] { try projection().ids }
 
-    /// The examples of step s: consecutive slices of a seeded shuffle, reshuffled each epoch.
     func batch(at step: Int) -> [EncodedExample] {
-        let count = data.train.count, size = min(configuration.batchSize, count)
-        let perEpoch = max(1, count / size)
-        let epoch = step / perEpoch, offset = (step % perEpoch) * size
-        var rng = SeededGenerator(seed: configuration.seed &+ UInt64(epoch) &* 0x9E37)
-        let order = Array(0..<count).shuffled(using: &rng)
-        return order[offset..<(offset + size)].map { data.train[$0] }
+        trainingBatch(at: step, of: data.train.count, configuration: configuration).map { data.train[$0] }
     }
 
     /// Runs steps until `configuration.steps`; `onStep` may throw to stop between steps (the state is whole).

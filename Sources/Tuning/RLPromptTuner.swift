@@ -63,28 +63,13 @@ public final class RLPromptTuner: PromptSearch {
         }
         state = saved ?? TuningState(prompt: [], optimizer: AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay))
         if saved == nil {
-            state.prompt = try embeddings(of: currentIds()).values
+            state.prompt = try model.promptEmbeddings(of: currentIds()).values
             state.policy = PolicyState(online: PackedFloats(online.parameters), target: PackedFloats(target.parameters))
         }
     }
 
     /// The greedy prompt of the current policy.
     public func currentIds() throws -> [Int32] { try rollout(samples: 1, seed: nil).ids[0] }
-
-    func embeddings(of ids: [Int32]) throws -> PromptEmbeddings {
-        var values = [Float](repeating: 0, count: ids.count * model.width)
-        try values.withUnsafeMutableBufferPointer { try model.embed(ids, into: $0.baseAddress!) }
-        return PromptEmbeddings(length: ids.count, width: model.width, values: values)
-    }
-
-    /// Training example indices of step s: consecutive slices of a seeded shuffle, reshuffled each epoch.
-    func batch(at step: Int) -> [Int] {
-        let count = data.train.count, size = min(configuration.batchSize, count)
-        let perEpoch = max(1, count / size)
-        let epoch = step / perEpoch, offset = (step % perEpoch) * size
-        var rng = SeededGenerator(seed: configuration.seed &+ UInt64(epoch) &* 0x9E37)
-        return Array(Array(0..<count).shuffled(using: &rng)[offset..<(offset + size)])
-    }
 
     public func run(onStep: (StepRecord) throws -> Void) throws {
         while state.step < configuration.steps {
@@ -176,7 +161,7 @@ public final class RLPromptTuner: PromptSearch {
         let c = configuration, p = c.policy, S = p.samplesPerStep, L = c.promptLength, C = policyModel.width
         target.moveToward(online, rate: p.targetRate)
         let r = try rollout(samples: S, seed: c.seed &+ UInt64(state.step) &* 0x51ED)
-        let indices = batch(at: state.step)
+        let indices = trainingBatch(at: state.step, of: data.train.count, configuration: c)
         let (terms, changed) = try rewards(for: r.ids, examples: indices)
 
         // The target network reads the same frozen states; its rows get the same mask.
@@ -238,7 +223,7 @@ public final class RLPromptTuner: PromptSearch {
     /// Dev accuracy of the greedy prompt, and the best-so-far bookkeeping.
     private func evaluate(_ record: inout StepRecord) throws {
         let ids = try currentIds()
-        let prompt = try embeddings(of: ids)
+        let prompt = try model.promptEmbeddings(of: ids)
         state.prompt = prompt.values
         let dev = Array(data.train.count..<(data.train.count + data.dev.count))
         let accuracy = dev.isEmpty ? 0 : try classifier.accuracy(prompt: ids, examples: dev)

@@ -72,11 +72,7 @@ public final class VocabularyProjector {
     }
 
     /// The input embeddings of token ids: what the model sees for a hard prompt.
-    public func embeddings(of ids: [Int32]) throws -> PromptEmbeddings {
-        var values = [Float](repeating: 0, count: ids.count * model.width)
-        if !ids.isEmpty { try values.withUnsafeMutableBufferPointer { try model.embed(ids, into: $0.baseAddress!) } }
-        return PromptEmbeddings(length: ids.count, width: model.width, values: values)
-    }
+    public func embeddings(of ids: [Int32]) throws -> PromptEmbeddings { try model.promptEmbeddings(of: ids) }
 
     /// Cosine similarity between each prompt row and the embedding of the given token.
     public func cosine(_ prompt: PromptEmbeddings, _ ids: [Int32]) -> [Float] {

@@ -78,9 +78,7 @@ import Evaluation
         let indices = Array(task.train.indices)
         let scores = try cached.labelLogProbabilities(prompts: prompts, examples: indices)
         for (p, prompt) in prompts.enumerated() {
-            let embeddings = FloatBuffer(count: prompt.count * model.width)
-            try model.embed(prompt, into: embeddings.pointer)
-            let reference = try full.labelLogProbabilities(task.train, prompt: PromptEmbeddings(length: prompt.count, width: model.width, values: embeddings.array))
+            let reference = try full.labelLogProbabilities(task.train, prompt: model.promptEmbeddings(of: prompt))
             // Same sums in another order (attention split over cached and new keys): float rounding.
             for e in indices { #expect(maxAbsDifference(scores[p][e], reference[e]) < 1e-5) }
         }
