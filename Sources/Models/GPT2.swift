@@ -74,6 +74,32 @@ public final class GPT2: CausalLM {
 
     // MARK: Forward
 
+    /// Block l before attention: LayerNorm, then the fused q/k/v projection into s.qkv (N, 3C).
+    func attentionInputs(layer l: Int, x: UnsafePointer<Float>, s: GPT2Activations.Layer, N: Int) {
+        let w = weights.blocks[l], C = config.width
+        layerNormForward(out: s.ln1.pointer, mean: s.ln1Mean.pointer, rstd: s.ln1Rstd.pointer, inp: x,
+                         weight: w.ln1Weight, bias: w.ln1Bias, N: N, C: C, eps: config.layerNormEpsilon)
+        linearForward(out: s.qkv.pointer, inp: s.ln1.pointer, weight: w.qkvWeight, bias: w.qkvBias,
+                      layout: .inputMajor, N: N, I: C, O: 3 * C)
+    }
+
+    /// Block l after attention (s.attention, (N, C)): projection and residual into s.middle, then LayerNorm, MLP
+    /// and residual into s.output (N, C), the next layer's input.
+    func attentionOutputAndFeedForward(layer l: Int, x: UnsafePointer<Float>, s: GPT2Activations.Layer, N: Int) {
+        let w = weights.blocks[l], C = config.width
+        linearForward(out: s.middle.pointer, inp: s.attention.pointer, weight: w.attentionProjWeight,
+                      bias: w.attentionProjBias, layout: .inputMajor, N: N, I: C, O: C)
+        addInPlace(s.middle.pointer, x, count: N * C)
+        layerNormForward(out: s.ln2.pointer, mean: s.ln2Mean.pointer, rstd: s.ln2Rstd.pointer, inp: s.middle.pointer,
+                         weight: w.ln2Weight, bias: w.ln2Bias, N: N, C: C, eps: config.layerNormEpsilon)
+        linearForward(out: s.fc.pointer, inp: s.ln2.pointer, weight: w.fcWeight, bias: w.fcBias,
+                      layout: .inputMajor, N: N, I: C, O: 4 * C)
+        geluForward(out: s.fcGelu.pointer, inp: s.fc.pointer, count: N * 4 * C)
+        linearForward(out: s.output.pointer, inp: s.fcGelu.pointer, weight: w.fcProjWeight, bias: w.fcProjBias,
+                      layout: .inputMajor, N: N, I: 4 * C, O: C)
+        addInPlace(s.output.pointer, s.middle.pointer, count: N * C)
+    }
+
     public func forward(inputs: UnsafePointer<Float>, batch: RaggedBatch, head: HeadRequest) throws -> Logits {
         try validate(batch: batch, head: head, vocabularySize: config.vocabularySize, context: config.positions)
         let (N, C, L) = (batch.tokenCount, config.width, config.layers)
@@ -87,26 +113,12 @@ public final class GPT2: CausalLM {
             positionEmbeddingForward(out: a.encoded.pointer, inp: inputs, wpe: weights.wpe, positions: $0.baseAddress!, N: N, C: C)
         }
         for l in 0..<L {
-            let w = weights.blocks[l], x = a.layerInput(l), s = a.layers[l]
-            layerNormForward(out: s.ln1.pointer, mean: s.ln1Mean.pointer, rstd: s.ln1Rstd.pointer, inp: x,
-                             weight: w.ln1Weight, bias: w.ln1Bias, N: N, C: C, eps: config.layerNormEpsilon)
-            linearForward(out: s.qkv.pointer, inp: s.ln1.pointer, weight: w.qkvWeight, bias: w.qkvBias,
-                          layout: .inputMajor, N: N, I: C, O: 3 * C)
-            let qkv = s.qkv.pointer
+            let x = a.layerInput(l), s = a.layers[l], qkv = s.qkv.pointer
+            attentionInputs(layer: l, x: x, s: s, N: N)
             attentionForward(out: HeadMatrix(s.attention.pointer, stride: C), probs: s.probabilities.pointer,
                              q: HeadMatrix(qkv, stride: 3 * C), k: HeadMatrix(qkv + C, stride: 3 * C),
                              v: HeadMatrix(qkv + 2 * C, stride: 3 * C), batch: batch, shape: shape)
-            linearForward(out: s.middle.pointer, inp: s.attention.pointer, weight: w.attentionProjWeight,
-                          bias: w.attentionProjBias, layout: .inputMajor, N: N, I: C, O: C)
-            addInPlace(s.middle.pointer, x, count: N * C)
-            layerNormForward(out: s.ln2.pointer, mean: s.ln2Mean.pointer, rstd: s.ln2Rstd.pointer, inp: s.middle.pointer,
-                             weight: w.ln2Weight, bias: w.ln2Bias, N: N, C: C, eps: config.layerNormEpsilon)
-            linearForward(out: s.fc.pointer, inp: s.ln2.pointer, weight: w.fcWeight, bias: w.fcBias,
-                          layout: .inputMajor, N: N, I: C, O: 4 * C)
-            geluForward(out: s.fcGelu.pointer, inp: s.fc.pointer, count: N * 4 * C)
-            linearForward(out: s.output.pointer, inp: s.fcGelu.pointer, weight: w.fcProjWeight, bias: w.fcProjBias,
-                          layout: .inputMajor, N: N, I: 4 * C, O: C)
-            addInPlace(s.output.pointer, s.middle.pointer, count: N * C)
+            attentionOutputAndFeedForward(layer: l, x: x, s: s, N: N)
         }
         // The final LayerNorm and the head run only on the requested rows.
         a.head.gather(rows: head.rows, from: a.layerInput(L), C: C)

@@ -67,6 +67,42 @@ public final class Gemma3: CausalLM {
     public var tokenEmbeddings: UnsafePointer<Float> { UnsafePointer(weights.embedding) }
     public var embeddingScale: Float { config.embeddingScale }
 
+    /// Block l before attention: x (N, C) → RMSNorm → q (N, Q), k and v (N, K); per-head norms and RoPE on q and k
+    /// (into s.rotatedQuery, s.rotatedKey; s.value).
+    func attentionInputs(layer l: Int, x: UnsafePointer<Float>, s: Gemma3Activations.Layer, positions: UnsafePointer<Int32>, N: Int) {
+        let c = config, w = weights.blocks[l]
+        let (C, H, G, D, eps) = (c.width, c.heads, c.kvHeads, c.headSize, c.rmsNormEpsilon)
+        let (Q, K) = (H * D, G * D)
+        rmsNormForward(out: s.norm1.pointer, rstd: s.rstd1.pointer, inp: x, weight: w.attentionNorm, N: N, C: C, eps: eps)
+        linearForward(out: s.query.pointer, inp: s.norm1.pointer, weight: w.query, bias: nil, layout: .outputMajor, N: N, I: C, O: Q)
+        linearForward(out: s.key.pointer, inp: s.norm1.pointer, weight: w.key, bias: nil, layout: .outputMajor, N: N, I: C, O: K)
+        linearForward(out: s.value.pointer, inp: s.norm1.pointer, weight: w.value, bias: nil, layout: .outputMajor, N: N, I: C, O: K)
+        rmsNormForward(out: s.rotatedQuery.pointer, rstd: s.queryRstd.pointer, inp: s.query.pointer, weight: w.queryNorm, N: N * H, C: D, eps: eps)
+        rmsNormForward(out: s.rotatedKey.pointer, rstd: s.keyRstd.pointer, inp: s.key.pointer, weight: w.keyNorm, N: N * G, C: D, eps: eps)
+        ropeForward(s.rotatedQuery.pointer, positions: positions, table: rope(for: l), N: N, heads: H)
+        ropeForward(s.rotatedKey.pointer, positions: positions, table: rope(for: l), N: N, heads: G)
+    }
+
+    /// Block l after attention (s.attention, (N, Q)): output projection, post-norm and residual into s.middle, then
+    /// the GeGLU feed-forward with its norms and residual into s.output (N, C), the next layer's input.
+    func attentionOutputAndFeedForward(layer l: Int, x: UnsafePointer<Float>, s: Gemma3Activations.Layer, N: Int) {
+        let c = config, w = weights.blocks[l]
+        let (C, Q, F, eps) = (c.width, c.heads * c.headSize, c.feedForwardWidth, c.rmsNormEpsilon)
+        linearForward(out: s.attentionOutput.pointer, inp: s.attention.pointer, weight: w.attentionOutput, bias: nil,
+                      layout: .outputMajor, N: N, I: Q, O: C)
+        rmsNormForward(out: s.middle.pointer, rstd: s.rstdPostAttention.pointer, inp: s.attentionOutput.pointer,
+                       weight: w.postAttentionNorm, N: N, C: C, eps: eps)
+        addInPlace(s.middle.pointer, x, count: N * C)
+        rmsNormForward(out: s.norm2.pointer, rstd: s.rstd2.pointer, inp: s.middle.pointer, weight: w.feedForwardNorm, N: N, C: C, eps: eps)
+        linearForward(out: s.gate.pointer, inp: s.norm2.pointer, weight: w.gate, bias: nil, layout: .outputMajor, N: N, I: C, O: F)
+        linearForward(out: s.up.pointer, inp: s.norm2.pointer, weight: w.up, bias: nil, layout: .outputMajor, N: N, I: C, O: F)
+        gegluForward(out: s.activated.pointer, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
+        linearForward(out: s.down.pointer, inp: s.activated.pointer, weight: w.down, bias: nil, layout: .outputMajor, N: N, I: F, O: C)
+        rmsNormForward(out: s.output.pointer, rstd: s.rstdPostFeedForward.pointer, inp: s.down.pointer,
+                       weight: w.postFeedForwardNorm, N: N, C: C, eps: eps)
+        addInPlace(s.output.pointer, s.middle.pointer, count: N * C)
+    }
+
     func rope(for layer: Int) -> RotaryTable { config.isGlobal(layer: layer) ? globalRope : localRope }
 
     func attentionShape(layer l: Int) -> AttentionShape {
@@ -93,34 +129,12 @@ public final class Gemma3: CausalLM {
         positions.withUnsafeBufferPointer { positionPointer in
             let pos = positionPointer.baseAddress!
             for l in 0..<c.layers {
-                let w = weights.blocks[l], s = a.layers[l], x = a.layerInput(l)
-                rmsNormForward(out: s.norm1.pointer, rstd: s.rstd1.pointer, inp: x, weight: w.attentionNorm, N: N, C: C, eps: c.rmsNormEpsilon)
-                linearForward(out: s.query.pointer, inp: s.norm1.pointer, weight: w.query, bias: nil, layout: .outputMajor, N: N, I: C, O: Q)
-                linearForward(out: s.key.pointer, inp: s.norm1.pointer, weight: w.key, bias: nil, layout: .outputMajor, N: N, I: C, O: K)
-                linearForward(out: s.value.pointer, inp: s.norm1.pointer, weight: w.value, bias: nil, layout: .outputMajor, N: N, I: C, O: K)
-                rmsNormForward(out: s.rotatedQuery.pointer, rstd: s.queryRstd.pointer, inp: s.query.pointer, weight: w.queryNorm,
-                               N: N * H, C: D, eps: c.rmsNormEpsilon)
-                rmsNormForward(out: s.rotatedKey.pointer, rstd: s.keyRstd.pointer, inp: s.key.pointer, weight: w.keyNorm,
-                               N: N * G, C: D, eps: c.rmsNormEpsilon)
-                ropeForward(s.rotatedQuery.pointer, positions: pos, table: rope(for: l), N: N, heads: H)
-                ropeForward(s.rotatedKey.pointer, positions: pos, table: rope(for: l), N: N, heads: G)
+                let s = a.layers[l], x = a.layerInput(l)
+                attentionInputs(layer: l, x: x, s: s, positions: pos, N: N)
                 attentionForward(out: HeadMatrix(s.attention.pointer, stride: Q), probs: s.probabilities.pointer,
                                  q: HeadMatrix(s.rotatedQuery.pointer, stride: Q), k: HeadMatrix(s.rotatedKey.pointer, stride: K),
                                  v: HeadMatrix(s.value.pointer, stride: K), batch: batch, shape: attentionShape(layer: l))
-                linearForward(out: s.attentionOutput.pointer, inp: s.attention.pointer, weight: w.attentionOutput, bias: nil,
-                              layout: .outputMajor, N: N, I: Q, O: C)
-                rmsNormForward(out: s.middle.pointer, rstd: s.rstdPostAttention.pointer, inp: s.attentionOutput.pointer,
-                               weight: w.postAttentionNorm, N: N, C: C, eps: c.rmsNormEpsilon)
-                addInPlace(s.middle.pointer, x, count: N * C)
-                rmsNormForward(out: s.norm2.pointer, rstd: s.rstd2.pointer, inp: s.middle.pointer, weight: w.feedForwardNorm,
-                               N: N, C: C, eps: c.rmsNormEpsilon)
-                linearForward(out: s.gate.pointer, inp: s.norm2.pointer, weight: w.gate, bias: nil, layout: .outputMajor, N: N, I: C, O: F)
-                linearForward(out: s.up.pointer, inp: s.norm2.pointer, weight: w.up, bias: nil, layout: .outputMajor, N: N, I: C, O: F)
-                gegluForward(out: s.activated.pointer, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
-                linearForward(out: s.down.pointer, inp: s.activated.pointer, weight: w.down, bias: nil, layout: .outputMajor, N: N, I: F, O: C)
-                rmsNormForward(out: s.output.pointer, rstd: s.rstdPostFeedForward.pointer, inp: s.down.pointer,
-                               weight: w.postFeedForwardNorm, N: N, C: C, eps: c.rmsNormEpsilon)
-                addInPlace(s.output.pointer, s.middle.pointer, count: N * C)
+                attentionOutputAndFeedForward(layer: l, x: x, s: s, N: N)
             }
         }
         a.head.gather(rows: head.rows, from: a.layerInput(c.layers), C: C)
