@@ -1,4 +1,4 @@
-// Which vocabulary ids a readable prompt may use. Special and control tokens are always excluded; non-ASCII,
+// Which vocabulary ids a readable prompt may use. Special, control and markup tokens are always excluded; non-ASCII,
 // non-word and tokens that do not survive a detokenize → retokenize round trip can be excluded on request.
 import Tokenizers
 
@@ -16,7 +16,7 @@ public struct TokenFilter: Codable, Sendable, Equatable {
         (0..<vocabularySize).map { v in
             let id = Int32(v)
             guard v < tokenizer.vocabularySize, !Self.isSpecial(id, tokenizer) else { return false }
-            guard let text = tokenizer.readableToken(for: id) else { return false }
+            guard let text = tokenizer.readableToken(for: id), !Self.isMarkup(text) else { return false }
             if excludeNonASCII && !text.unicodeScalars.allSatisfy(\.isASCII) { return false }
             if excludeNonWords && !Self.isWord(tokenizer.decode([id])) { return false }
             if excludeUnstable && tokenizer.encode(tokenizer.decode([id])) != [id] { return false }
@@ -33,6 +33,13 @@ public struct TokenFilter: Codable, Sendable, Equatable {
             return [2, 3, 5].contains(sentencePiece.pieceType(for: id))
         }
         return false
+    }
+
+    /// A tag such as `<start_of_image>` or `<td>`: Gemma's image markers and HTML pieces are ordinary pieces to
+    /// SentencePiece (user-defined, which the library does not tell apart), but no prompt a person writes.
+    public static func isMarkup(_ text: String) -> Bool {
+        let body = text.hasPrefix(" ") ? text.dropFirst() : Substring(text)
+        return body.count >= 3 && body.hasPrefix("<") && body.hasSuffix(">") && !body.dropFirst().dropLast().contains { $0 == " " || $0 == "<" }
     }
 
     /// Letters only, after an optional leading space: a whole word or a word piece a person would read.

@@ -59,4 +59,9 @@ import TestSupport
         #expect(!strict[Int(Tiny.tokenizer.encode("é")[0])])          // not ASCII
         #expect(strict.filter { $0 }.count < allowed.filter { $0 }.count)
     }
+
+    @Test func markupTagsAreNeverAllowed() {
+        for tag in ["<start_of_image>", "<td>", " </div>"] { #expect(TokenFilter.isMarkup(tag), "\(tag)") }
+        for text in ["<", " <>", "<3", "a <b> c", " great", "<<", "->"] { #expect(!TokenFilter.isMarkup(text), "\(text)") }
+    }
 }
