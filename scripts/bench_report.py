@@ -92,8 +92,7 @@ def main():
     out.append("# Benchmarks\n")
     out.append("Legible's native GPT-2 and Gemma 3 passes against PyTorch on the same CPU, same thread count. "
                "Written by `scripts/bench-compare` (Legible: `legible bench`, code in `Sources/Benchmarks/`; "
-               "PyTorch: `scripts/bench_torch.py`); rerun it to refresh this page. These are measurements "
-               "before any optimization work.\n")
+               "PyTorch: `scripts/bench_torch.py`); rerun it to refresh this page.\n")
     if env.get("note"):
         out.append(f"**{env['note']}**\n")
     try:
