@@ -21,8 +21,7 @@ public final class GemmaPEZStepWorkload: Workload {
         configuration.batchSize = batchSize
         configuration.steps = .max
         configuration.evaluateEvery = .max
-        let verbalizer = Verbalizer(words: [" great", " terrible"], ids: GemmaClassifyBatch.verbalizer)
-        tuner = try PromptTuner(model: model, tokenizer: tokenizer, data: TuningData(train: examples, dev: [], verbalizer: verbalizer),
+        tuner = try PromptTuner(model: model, tokenizer: tokenizer, data: TuningData(train: examples, dev: [], verbalizer: GemmaClassifyBatch.labelWords),
                                 configuration: configuration)
         lengths = examples.map { $0.length(promptLength: promptLength) }
         note = "batch \(examples.count), prompt \(promptLength) tokens, lengths \(lengths.min()!)-\(lengths.max()!)"

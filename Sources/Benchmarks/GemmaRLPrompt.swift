@@ -22,7 +22,6 @@ enum RLPromptBenchmarkSetup {
         return (0..<samples).map { _ in (0..<promptLength).map { _ in Int32(1000 + rng.next() % UInt64(vocabularySize - 2000)) } }
     }
 
-    static let verbalizer = Verbalizer(words: [" great", " terrible"], ids: GemmaClassifyBatch.verbalizer)
 }
 
 public final class GemmaRLPromptRewardWorkload: Workload {
@@ -38,8 +37,8 @@ public final class GemmaRLPromptRewardWorkload: Workload {
         self.model = model
         sentences = RLPromptBenchmarkSetup.examples(input)
         prompts = RLPromptBenchmarkSetup.prompts(vocabularySize: model.vocabularySize)
-        cached = recompute ? nil : try CachedPrefixClassifier(model: model, examples: sentences, verbalizer: RLPromptBenchmarkSetup.verbalizer)
-        full = PromptClassifier(model: model, verbalizer: RLPromptBenchmarkSetup.verbalizer, batchSize: sentences.count)
+        cached = recompute ? nil : try CachedPrefixClassifier(model: model, examples: sentences, verbalizer: GemmaClassifyBatch.labelWords)
+        full = PromptClassifier(model: model, verbalizer: GemmaClassifyBatch.labelWords, batchSize: sentences.count)
         name = recompute ? "gemma3-270m/rlprompt-reward-recompute" : "gemma3-270m/rlprompt-reward"
         let lengths = sentences.map(\.prefix.count)
         note = "\(prompts.count) prompts × \(sentences.count) sentences (\(lengths.min()!)-\(lengths.max()!) tokens), prompt \(RLPromptBenchmarkSetup.promptLength) tokens"
@@ -73,7 +72,7 @@ public final class GemmaRLPromptStepWorkload: Workload {
         configuration.steps = .max
         configuration.evaluateEvery = .max
         tuner = try RLPromptTuner(model: model, tokenizer: tokenizer,
-                                  data: TuningData(train: examples, dev: [], verbalizer: RLPromptBenchmarkSetup.verbalizer),
+                                  data: TuningData(train: examples, dev: [], verbalizer: GemmaClassifyBatch.labelWords),
                                   configuration: configuration)
         note = "\(configuration.policy.samplesPerStep) sampled prompts of \(configuration.promptLength) tokens, rewarded on \(examples.count) sentences; MLP \(model.width)→\(configuration.policy.hiddenWidth)→\(model.width)"
     }

@@ -6,6 +6,7 @@ import Foundation
 import Kernels
 import Models
 import Tokenizers
+import Tuning
 
 /// Where the benchmark finds Gemma 3 and the SST-2 sentences.
 public enum GemmaBenchmarkFiles {
@@ -28,6 +29,8 @@ public enum GemmaBenchmarkFiles {
 public struct GemmaClassifyBatch: Sendable {
     /// " great" and " terrible" (▁great 1822, ▁terrible 21832 in Gemma 3's vocabulary); bench_torch.py uses the same.
     public static let verbalizer: [Int32] = [1822, 21832]
+    /// The same words as the tuners' verbalizer, for the PEZ and RLPrompt workloads.
+    static let labelWords = Verbalizer(words: [" great", " terrible"], ids: verbalizer)
     public static let suffix = " It was"
 
     public var ids: [[Int32]]

@@ -179,16 +179,8 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         try c.encodeIfPresent(policyHidden, forKey: .policyHidden)
     }
 
-    /// The template text a method's runs use: the one given, else PEZ's, or RLPrompt's for rlprompt (whose
-    /// rewards reuse each sentence's cache only when the sentence comes first).
-    public func templateText(for method: TuningMethod) -> String {
-        switch template {
-        case nil: return method == .rlprompt ? TaskTemplate.rlprompt : TaskTemplate.pez
-        case "pez"?: return TaskTemplate.pez
-        case "rlprompt"?: return TaskTemplate.rlprompt
-        case let text?: return text
-        }
-    }
+    /// The template text a method's runs use: the one given, else the method's own.
+    public func templateText(for method: TuningMethod) -> String { TaskTemplate.text(template, method: method) }
 
     public var promptInitialization: PromptInitialization? {
         switch initialization {

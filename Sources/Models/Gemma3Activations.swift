@@ -1,5 +1,6 @@
 // Activation and gradient buffers for Gemma 3's forward and backward, sized for the largest batch seen.
 // Dimensions: N packed tokens, C channels, Q = H·D query width, K = G·D key/value width, F feed-forward width.
+import Kernels
 
 struct Gemma3Activations {
     final class Layer {

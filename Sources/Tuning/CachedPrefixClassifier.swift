@@ -13,7 +13,7 @@ public final class CachedPrefixClassifier {
     /// Continuations per forward pass: bounds the activation buffers.
     public let sequencesPerPass: Int
     private let caches: [KeyValueCache]
-    private var inputs = FloatBuffer(count: 0)  // (N, C)
+    private var inputs = GrowableBuffer()       // (N, C)
     private let logits: FloatBuffer             // (classes)
 
     public init(model: any CausalLM, examples: [EncodedExample], verbalizer: Verbalizer, sequencesPerPass: Int = 128) throws {
@@ -33,7 +33,7 @@ public final class CachedPrefixClassifier {
             let continuations = chunk.map { prompts[$0.prompt] + examples[$0.example].suffix }
             guard continuations.allSatisfy({ !$0.isEmpty }) else { throw ModelError.emptyBatch }
             let batch = RaggedBatch(lengths: continuations.map(\.count))
-            if inputs.count < batch.tokenCount * C { inputs = FloatBuffer(count: batch.tokenCount * C) }
+            inputs.reserve(batch.tokenCount * C)
             try model.embed(continuations.flatMap { $0 }, into: inputs.pointer)
             let hidden = try model.forward(inputs: inputs.pointer, batch: batch, continuing: chunk.map { caches[$0.example] }, extend: false)
             for (pair, row) in zip(chunk, batch.lastRows) {

@@ -40,18 +40,20 @@ public struct PolicyMLP: Sendable, Equatable {
     }
 }
 
-/// Activations of the MLP for up to M rows, kept for the backward.
+/// Activations of the MLP for up to M rows, kept for the backward, and the backward's scratch.
 public struct PolicyActivations {
-    var input = FloatBuffer(count: 0)   // (M, C) h
-    var hidden = FloatBuffer(count: 0)  // (M, K) ReLU(h·W1 + b1)
-    var output = FloatBuffer(count: 0)  // (M, C)
+    var input = GrowableBuffer()    // (M, C) h
+    var hidden = GrowableBuffer()   // (M, K) ReLU(h·W1 + b1)
+    var output = GrowableBuffer()   // (M, C)
+    var dHidden = GrowableBuffer()  // (M, K)
     public private(set) var rows = 0
 
     public init() {}
 
+    /// Room for M rows; buffers grow only for more rows than before.
     public mutating func reserve(rows M: Int, width C: Int, hiddenWidth K: Int) {
-        if input.count < M * C { input = FloatBuffer(count: M * C); output = FloatBuffer(count: M * C) }
-        if hidden.count < M * K { hidden = FloatBuffer(count: M * K) }
+        input.reserve(M * C); output.reserve(M * C)
+        hidden.reserve(M * K); dHidden.reserve(M * K)
         rows = M
     }
 
@@ -78,15 +80,16 @@ extension PolicyMLP {
     /// Accumulates d(loss)/d(parameters) into `gradient` from d(loss)/d(output) (M, C) for the first M rows.
     public func backward(dOutput: UnsafePointer<Float>, rows M: Int, activations a: PolicyActivations, gradient: inout [Float]) {
         let (C, K) = (width, hiddenWidth)
-        let dHidden = FloatBuffer(count: M * K)
+        let dHidden = a.dHidden.pointer
+        dHidden.update(repeating: 0, count: M * K)  // linearBackward accumulates
         parameters.withUnsafeBufferPointer { p in
             gradient.withUnsafeMutableBufferPointer { g in
                 let (base, d) = (p.baseAddress!, g.baseAddress!)
-                linearBackward(dinp: dHidden.pointer, dweight: d + w2, dbias: d + b2, dout: dOutput, inp: a.hidden.pointer,
+                linearBackward(dinp: dHidden, dweight: d + w2, dbias: d + b2, dout: dOutput, inp: a.hidden.pointer,
                                weight: base + w2, layout: .inputMajor, N: M, I: K, O: C)
                 // ReLU: no gradient where the unit was off.
                 for i in 0..<(M * K) where a.hidden.pointer[i] <= 0 { dHidden[i] = 0 }
-                linearBackward(dinp: nil, dweight: d + w1, dbias: d + b1, dout: dHidden.pointer, inp: a.input.pointer,
+                linearBackward(dinp: nil, dweight: d + w1, dbias: d + b1, dout: dHidden, inp: a.input.pointer,
                                weight: base + w1, layout: .inputMajor, N: M, I: C, O: K)
             }
         }

@@ -11,14 +11,22 @@ import Kernels
 import Models
 import Tokenizers
 
-/// The prompts of one rollout and what the learner needs of it.
+/// The prompts of one rollout and what the learner needs of it; its logits, frozen states and MLP activations
+/// are in the tuner's workspace until the next rollout.
 struct Rollout {
     var ids: [[Int32]]             // S × L
     var actions: [Int]             // (L·S) column of the chosen token in its logit row
     var candidates: [[Int32]]?     // (L·S) a row's choosable tokens under --fluent-top-k; nil: the whole vocabulary
-    var logits: FloatBuffer        // (L·S, W) the online policy's Q-values
-    var states: FloatBuffer        // (L·S, C) the frozen model's final hidden states
-    var activations = PolicyActivations()
+    var columns: Int               // W
+}
+
+/// Buffers reused from step to step.
+struct RLPromptWorkspace {
+    var logits = GrowableBuffer(), states = GrowableBuffer()              // (L·S, W) online Q-values, (L·S, C) frozen states
+    var inputs = GrowableBuffer(), frozenLogits = GrowableBuffer()        // (S, C), (S, V) for the fluent mask
+    var targetLogits = GrowableBuffer(), dLogits = GrowableBuffer()       // (L·S, W)
+    var dOutput = GrowableBuffer()                                        // (L·S, C)
+    var online = PolicyActivations(), target = PolicyActivations()
 }
 
 public final class RLPromptTuner: PromptSearch {
@@ -27,7 +35,8 @@ public final class RLPromptTuner: PromptSearch {
     public let tokenizer: any Tokenizer
     public let data: TuningData
     public let configuration: TuningConfiguration
-    public private(set) var state: TuningState
+    /// The resumable state but for the networks, which live in `online` and `target` only.
+    private var progress: TuningState
     let classifier: CachedPrefixClassifier  // training examples, then dev examples
     let fluency: FluencyScorer
     /// Tokens the filter excludes: never chosen.
@@ -36,6 +45,13 @@ public final class RLPromptTuner: PromptSearch {
     let reward = GapReward()
     private var online: PolicyMLP
     private var target: PolicyMLP
+    private var workspace = RLPromptWorkspace()
+
+    public var state: TuningState {
+        var state = progress
+        state.policy = PolicyState(online: PackedFloats(online.parameters), target: PackedFloats(target.parameters))
+        return state
+    }
 
     public init(model: any CausalLM, policyModel: (any CausalLM)? = nil, tokenizer: any Tokenizer, data: TuningData,
                 configuration: TuningConfiguration, resuming saved: TuningState? = nil) throws {
@@ -61,18 +77,16 @@ public final class RLPromptTuner: PromptSearch {
             online = PolicyMLP(width: C, hiddenWidth: K, seed: configuration.seed &+ 0x901)
             target = online
         }
-        state = saved ?? TuningState(prompt: [], optimizer: AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay))
-        if saved == nil {
-            state.prompt = try model.promptEmbeddings(of: currentIds()).values
-            state.policy = PolicyState(online: PackedFloats(online.parameters), target: PackedFloats(target.parameters))
-        }
+        progress = saved ?? TuningState(prompt: [], optimizer: AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay))
+        progress.policy = nil
+        if saved == nil { progress.prompt = try model.promptEmbeddings(of: currentIds()).values }
     }
 
     /// The greedy prompt of the current policy.
     public func currentIds() throws -> [Int32] { try rollout(samples: 1, seed: nil).ids[0] }
 
     public func run(onStep: (StepRecord) throws -> Void) throws {
-        while state.step < configuration.steps {
+        while progress.step < configuration.steps {
             let record = try step()
             try onStep(record)
         }
@@ -84,26 +98,26 @@ public final class RLPromptTuner: PromptSearch {
     func rollout(samples S: Int, seed: UInt64?) throws -> Rollout {
         let p = configuration.policy, L = configuration.promptLength, C = policyModel.width, V = policyModel.vocabularySize
         let W = p.fluentTopK.map { min($0, V) } ?? V
-        var r = Rollout(ids: Array(repeating: [], count: S), actions: [], candidates: p.fluentTopK == nil ? nil : [],
-                        logits: FloatBuffer(count: L * S * W), states: FloatBuffer(count: L * S * C))
-        r.activations.reserve(rows: L * S, width: C, hiddenWidth: p.hiddenWidth)
+        var r = Rollout(ids: Array(repeating: [], count: S), actions: [], candidates: p.fluentTopK == nil ? nil : [], columns: W)
+        workspace.logits.reserve(L * S * W); workspace.states.reserve(L * S * C); workspace.inputs.reserve(S * C)
+        if p.fluentTopK != nil { workspace.frozenLogits.reserve(S * V) }
+        workspace.online.reserve(rows: L * S, width: C, hiddenWidth: p.hiddenWidth)
+        let (inputs, full) = (workspace.inputs.pointer, workspace.frozenLogits.pointer)
         let caches = (0..<S).map { _ in policyModel.makeCache(capacity: L + 1) }
-        let inputs = FloatBuffer(count: S * C)
-        let full = FloatBuffer(count: S * V)  // (S, V) the frozen model's own logits, for the fluent mask
         var sampler = seed.map { Sampler(SamplingOptions(topK: p.sampleTopK, seed: $0)) }
         var next = [Int32](repeating: start, count: S)
         for t in 0..<L {
-            try policyModel.embed(next, into: inputs.pointer)
-            let hidden = try policyModel.forward(inputs: inputs.pointer, batch: RaggedBatch(lengths: Array(repeating: 1, count: S)),
+            try policyModel.embed(next, into: inputs)
+            let hidden = try policyModel.forward(inputs: inputs, batch: RaggedBatch(lengths: Array(repeating: 1, count: S)),
                                                  continuing: caches, extend: true)
-            (r.states.pointer + t * S * C).update(from: hidden, count: S * C)
-            online.forward(hidden, rows: t * S, count: S, activations: &r.activations)
-            let out = r.activations.output(row: t * S, width: C), rows = r.logits.pointer + t * S * W
+            (workspace.states.pointer + t * S * C).update(from: hidden, count: S * C)
+            online.forward(hidden, rows: t * S, count: S, activations: &workspace.online)
+            let out = workspace.online.output(row: t * S, width: C), rows = workspace.logits.pointer + t * S * W
             if let k = p.fluentTopK {
-                policyModel.headLogits(hidden: hidden, rows: S, into: full.pointer)
+                policyModel.headLogits(hidden: hidden, rows: S, into: full)
                 for s in 0..<S {
-                    mask(full.pointer + s * V, count: V)
-                    let candidates = topIndices(UnsafeBufferPointer(start: full.pointer + s * V, count: V), k: min(k, V)).map(Int32.init)
+                    mask(full + s * V, count: V)
+                    let candidates = topIndices(UnsafeBufferPointer(start: full + s * V, count: V), k: min(k, V)).map(Int32.init)
                     r.candidates!.append(candidates)
                     policyModel.headLogits(hidden: out + s * C, rows: 1, vocabulary: candidates, into: rows + s * W)
                 }
@@ -160,45 +174,45 @@ public final class RLPromptTuner: PromptSearch {
         let started = Date()
         let c = configuration, p = c.policy, S = p.samplesPerStep, L = c.promptLength, C = policyModel.width
         target.moveToward(online, rate: p.targetRate)
-        let r = try rollout(samples: S, seed: c.seed &+ UInt64(state.step) &* 0x51ED)
-        let indices = trainingBatch(at: state.step, of: data.train.count, configuration: c)
+        let r = try rollout(samples: S, seed: c.seed &+ UInt64(progress.step) &* 0x51ED)
+        let indices = trainingBatch(at: progress.step, of: data.train.count, configuration: c)
         let (terms, changed) = try rewards(for: r.ids, examples: indices)
 
         // The target network reads the same frozen states; its rows get the same mask.
-        let W = r.logits.count / (L * S), V = policyModel.vocabularySize
-        var targetActivations = PolicyActivations()
-        targetActivations.reserve(rows: L * S, width: C, hiddenWidth: p.hiddenWidth)
-        target.forward(r.states.pointer, rows: 0, count: L * S, activations: &targetActivations)
-        let targetLogits = FloatBuffer(count: L * S * W), dLogits = FloatBuffer(count: L * S * W)
-        let targetOut = targetActivations.output(row: 0, width: C)
+        let (M, W, V) = (L * S, r.columns, policyModel.vocabularySize)
+        workspace.target.reserve(rows: M, width: C, hiddenWidth: p.hiddenWidth)
+        workspace.targetLogits.reserve(M * W); workspace.dLogits.reserve(M * W)
+        let (states, targetLogits, dLogits) = (workspace.states.pointer, workspace.targetLogits.pointer, workspace.dLogits.pointer)
+        target.forward(states, rows: 0, count: M, activations: &workspace.target)
+        let targetOut = workspace.target.output(row: 0, width: C)
         if let candidates = r.candidates {
-            for row in 0..<(L * S) {
-                policyModel.headLogits(hidden: targetOut + row * C, rows: 1, vocabulary: candidates[row], into: targetLogits.pointer + row * W)
+            for row in 0..<M {
+                policyModel.headLogits(hidden: targetOut + row * C, rows: 1, vocabulary: candidates[row], into: targetLogits + row * W)
             }
         } else {
-            policyModel.headLogits(hidden: targetOut, rows: L * S, into: targetLogits.pointer)
-            for row in 0..<(L * S) { mask(targetLogits.pointer + row * W, count: W) }
+            policyModel.headLogits(hidden: targetOut, rows: M, into: targetLogits)
+            for row in 0..<M { mask(targetLogits + row * W, count: W) }
         }
-        let loss = softQLearningLoss(online: r.logits.pointer, target: targetLogits.pointer, actions: r.actions,
-                                     rewards: terms.map(\.total), steps: L, columns: W, gradient: dLogits.pointer)
+        let loss = softQLearningLoss(online: workspace.logits.pointer, target: targetLogits, actions: r.actions,
+                                     rewards: terms.map(\.total), steps: L, columns: W, gradient: dLogits)
 
         // d(loss)/d(MLP output) through the frozen tied head, then the MLP's own backward.
-        let dOutput = FloatBuffer(count: L * S * C)
+        let dOutput = workspace.dOutput.zeroed(M * C)
         if let candidates = r.candidates {
-            for row in 0..<(L * S) {
+            for row in 0..<M {
                 for (j, id) in candidates[row].enumerated() {
-                    axpy(dLogits[row * W + j], policyModel.tokenEmbeddings + Int(id) * C, dOutput.pointer + row * C, count: C)
+                    axpy(dLogits[row * W + j], policyModel.tokenEmbeddings + Int(id) * C, dOutput + row * C, count: C)
                 }
             }
         } else {
-            linearBackward(dinp: dOutput.pointer, dweight: nil, dbias: nil, dout: dLogits.pointer, inp: r.states.pointer,
-                           weight: policyModel.tokenEmbeddings, layout: .outputMajor, N: L * S, I: C, O: V)
+            linearBackward(dinp: dOutput, dweight: nil, dbias: nil, dout: dLogits, inp: states,
+                           weight: policyModel.tokenEmbeddings, layout: .outputMajor, N: M, I: C, O: V)
         }
         var gradient = [Float](repeating: 0, count: online.parameters.count)
-        online.backward(dOutput: dOutput.pointer, rows: L * S, activations: r.activations, gradient: &gradient)
+        online.backward(dOutput: dOutput, rows: M, activations: workspace.online, gradient: &gradient)
         let norm = clipGradient(&gradient, maxNorm: c.maxGradientNorm)
-        state.optimizer.update(&online.parameters, gradient: gradient)
-        state.step += 1
+        progress.optimizer.update(&online.parameters, gradient: gradient)
+        progress.step += 1
 
         let n = Float(S)
         let best = terms.indices.max { terms[$0].total < terms[$1].total }!
@@ -208,15 +222,14 @@ public final class RLPromptTuner: PromptSearch {
             total: terms.reduce(0) { $0 + $1.total } / n, retokenizationChanged: changed,
             bestSample: tokenizer.decode(r.ids[best]), bestSampleGap: terms[best].gap)
         var record = StepRecord(
-            step: state.step, loss: loss.loss, taskLoss: loss.loss, scrutabilityLoss: summary.logPerplexity,
+            step: progress.step, loss: loss.loss, taskLoss: loss.loss, scrutabilityLoss: summary.logPerplexity,
             faithfulnessLoss: Float(summary.accuracyLost ?? 0), klLoss: 0, gradientNorm: norm,
             batchAccuracy: terms.reduce(0) { $0 + $1.accuracy } / Double(S), ids: r.ids[best], text: summary.bestSample,
-            devAccuracy: nil, bestDevAccuracy: state.best?.devAccuracy, bestText: state.best.map { tokenizer.decode($0.ids) },
+            devAccuracy: nil, bestDevAccuracy: progress.best?.devAccuracy, bestText: progress.best.map { tokenizer.decode($0.ids) },
             seconds: 0, reward: summary)
-        if state.step % c.evaluateEvery == 0 || state.step == c.steps { try evaluate(&record) }
-        state.policy = PolicyState(online: PackedFloats(online.parameters), target: PackedFloats(target.parameters))
-        state.seconds += Date().timeIntervalSince(started)
-        record.seconds = state.seconds
+        if progress.step % c.evaluateEvery == 0 || progress.step == c.steps { try evaluate(&record) }
+        progress.seconds += Date().timeIntervalSince(started)
+        record.seconds = progress.seconds
         return record
     }
 
@@ -224,14 +237,14 @@ public final class RLPromptTuner: PromptSearch {
     private func evaluate(_ record: inout StepRecord) throws {
         let ids = try currentIds()
         let prompt = try model.promptEmbeddings(of: ids)
-        state.prompt = prompt.values
+        progress.prompt = prompt.values
         let dev = Array(data.train.count..<(data.train.count + data.dev.count))
         let accuracy = dev.isEmpty ? 0 : try classifier.accuracy(prompt: ids, examples: dev)
-        if accuracy >= (state.best?.devAccuracy ?? -1) {
-            state.best = BestPrompt(step: state.step, devAccuracy: accuracy, ids: ids, values: prompt.values)
+        if accuracy >= (progress.best?.devAccuracy ?? -1) {
+            progress.best = BestPrompt(step: progress.step, devAccuracy: accuracy, ids: ids, values: prompt.values)
         }
         record.devAccuracy = accuracy
-        record.bestDevAccuracy = state.best?.devAccuracy
-        record.bestText = state.best.map { tokenizer.decode($0.ids) }
+        record.bestDevAccuracy = progress.best?.devAccuracy
+        record.bestText = progress.best.map { tokenizer.decode($0.ids) }
     }
 }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Evaluation
 import Foundation
 import Tokenizers
+import Tuning
 
 struct TaskOptions: ParsableArguments {
     @Option(help: "Few-shot task: sst-2, mr, subj, trec, agnews, sst-5.") var task = "sst-2"
@@ -20,9 +21,8 @@ struct TaskOptions: ParsableArguments {
         if let testLimit, testLimit < 1 { throw ValidationError("--test-limit must be at least 1") }
     }
 
-    func load(tokenizer: any Tokenizer, defaultTemplate: String = TaskTemplate.pez) throws -> PromptTask {
-        let named = ["pez": TaskTemplate.pez, "rlprompt": TaskTemplate.rlprompt]
-        return try PromptTask(name: task, split: split, dataRoot: URL(fileURLWithPath: data), template: template.map { named[$0] ?? $0 } ?? defaultTemplate,
+    func load(tokenizer: any Tokenizer, method: TuningMethod = .pez) throws -> PromptTask {
+        try PromptTask(name: task, split: split, dataRoot: URL(fileURLWithPath: data), template: TaskTemplate.text(template, method: method),
                        verbalizers: verbalizers.isEmpty ? nil : verbalizers, tokenizer: tokenizer, maxSentenceTokens: maxSentenceTokens)
     }
 }

@@ -96,7 +96,7 @@ struct Tune: ParsableCommand {
         console.status("loading \(modelOptions.model)")
         let loaded = try LoadedModel.load(modelOptions)
         let tokenizer = try loaded.requireTokenizer()
-        let task = try taskOptions.load(tokenizer: tokenizer, defaultTemplate: method == .rlprompt ? TaskTemplate.rlprompt : TaskTemplate.pez)
+        let task = try taskOptions.load(tokenizer: tokenizer, method: method)
         var policy: (any CausalLM)?
         if let policyModel {
             console.status("loading the policy model \(policyModel)")

@@ -1,19 +1,19 @@
 // A FloatBuffer that is replaced by a larger one only when a request exceeds it: activations are sized
 // for the largest batch seen and then reused.
-import Kernels
+public struct GrowableBuffer {
+    public private(set) var storage = FloatBuffer(count: 0)
 
-struct GrowableBuffer {
-    private(set) var storage = FloatBuffer(count: 0)
+    public init() {}
 
-    var pointer: UnsafeMutablePointer<Float> { storage.pointer }
+    public var pointer: UnsafeMutablePointer<Float> { storage.pointer }
 
     /// Makes room for `count` floats; contents are not kept when it grows.
-    mutating func reserve(_ count: Int) {
+    public mutating func reserve(_ count: Int) {
         if count > storage.count { storage = FloatBuffer(count: count) }
     }
 
     /// Makes room for `count` floats and zeroes them: backward buffers accumulate.
-    mutating func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
+    public mutating func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
         reserve(count)
         storage.pointer.update(repeating: 0, count: count)
         return storage.pointer
