@@ -19,6 +19,10 @@ import TestSupport
         }
     }
 
+    /// The same GEMMs produce the input gradient in both modes, but OpenBLAS's blocking, and so its summation
+    /// order, depends on its thread count, which other tests running alongside change (attention runs its small
+    /// GEMMs single-threaded). One thread against two differs by 5e-7 of the largest value; 1e-5 allows that
+    /// rounding, never a missing term.
     @Test func frozenAndFullBackwardGiveTheSameInputGradient() throws {
         let model = try GPT2.load(directory: directory)
         let reference = try GPT2Reference(directory: directory)
@@ -30,7 +34,7 @@ import TestSupport
             let d = try withExtendedLifetime(dLogits) { try model.backward(dLogits: dLogits.pointer, mode: mode) }
             results.append(Array(UnsafeBufferPointer(start: d, count: reference.batch.tokenCount * model.width)))
         }
-        #expect(results[0] == results[1])
+        #expect(relativeError(results[0], results[1]) < 1e-5)
         #expect(results[0].contains { $0 != 0 })
     }
 

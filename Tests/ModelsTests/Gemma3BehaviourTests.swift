@@ -71,6 +71,7 @@ import TestSupport
         }
     }
 
+    /// Same GEMMs in both modes; 1e-5 allows OpenBLAS's thread-count-dependent summation order (see GPT2ParityTests).
     @Test func frozenAndFullBackwardAgreeOnInputs() throws {
         let model = model()
         let batch = RaggedBatch(lengths: [3, 7])
@@ -80,7 +81,8 @@ import TestSupport
             _ = try model.forward(inputs: inputs, batch: batch, head: .lastTokens(of: batch))
             results.append(Array(UnsafeBufferPointer(start: try model.backward(dLogits: weights, mode: mode), count: inputs.count)))
         }
-        #expect(results[0] == results[1])
+        #expect(relativeError(results[0], results[1]) < 1e-5)
+        #expect(results[0].contains { $0 != 0 })
     }
 
     @Test func raggedBatchesMatchSingleExamples() throws {
