@@ -1,5 +1,6 @@
-// A run's folder: run.json (what was asked), state.json (resumable tuner state, rewritten atomically after
-// every step), log.jsonl (one line per step), prompt.safetensors and report.json (written atomically at the end).
+// A run's folder: run.json (what was asked), state.json (resumable tuner state, rewritten atomically as
+// StateSaver decides), log.jsonl (one line per step), prompt.safetensors and report.json (written atomically at
+// the end).
 import Foundation
 import Tuning
 
@@ -79,8 +80,8 @@ public struct RunDirectory {
         return fields
     }
 
-    /// After a step: its log line, then the state that includes it.
-    public func record(_ step: StepRecord, state tuning: TuningState) throws {
+    /// After a step: its log line. Lines past the saved state are dropped on resume.
+    public func append(_ step: StepRecord) throws {
         var line = try JSONEncoder.sortedKeys.encode(step)
         line.append(0x0A)
         if let handle = try? FileHandle(forWritingTo: log) {
@@ -90,7 +91,6 @@ public struct RunDirectory {
         } else {
             try line.write(to: log)
         }
-        try write(tuning, to: state)
     }
 
     /// Drops log lines for steps the saved state does not include (written just before an interruption).
@@ -107,6 +107,35 @@ public struct RunDirectory {
 
     public func write<T: Encodable>(_ value: T, to file: URL) throws {
         try JSONEncoder.prettySorted.encode(value).write(to: file, options: .atomic)
+    }
+}
+
+/// Writes state.json after a step when due: a save may cost at most `costShare` (2%) of the time since the last
+/// one, so a small state (PEZ's prompt and moments) is saved after every step and a large one (RLPrompt's networks
+/// and moments, 56 MB, half a second to write) every few steps. Whatever stops a run between steps flushes first, so an interruption loses
+/// nothing; a crash loses at most the steps since the last save (seconds of work). The state is only built
+/// (RLPrompt packs its floats) when it is written.
+struct StateSaver {
+    let directory: RunDirectory
+    private var unsaved = false
+    private var lastSave = ContinuousClock.now
+    private var lastCost = Duration.zero
+    let costShare: Double
+
+    init(directory: RunDirectory, costShare: Double = 0.02) { self.directory = directory; self.costShare = costShare }
+
+    mutating func stepFinished(_ state: @autoclosure () -> TuningState) throws {
+        unsaved = true
+        if ContinuousClock.now - lastSave >= lastCost / costShare { try flush(state()) }
+    }
+
+    mutating func flush(_ state: @autoclosure () -> TuningState) throws {
+        guard unsaved else { return }
+        let start = ContinuousClock.now
+        try directory.write(state(), to: directory.state)
+        lastSave = .now
+        lastCost = lastSave - start
+        unsaved = false
     }
 }
 

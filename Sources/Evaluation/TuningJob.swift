@@ -54,10 +54,13 @@ public struct TuningJob {
         let saved = try directory.open(settings, resume: resume)
         let tuner = try makeTuner(resuming: saved)
         if let saved { try onEvent(.resumed(step: saved.step)) }
+        var saver = StateSaver(directory: directory)
         try tuner.run { record in
-            try directory.record(record, state: tuner.state)
-            try onEvent(.step(record))
+            try directory.append(record)
+            try saver.stepFinished(tuner.state)
+            do { try onEvent(.step(record)) } catch { try saver.flush(tuner.state); throw error }
         }
+        try saver.flush(tuner.state)
 
         // The prompt handed out: the best by dev accuracy (ties to the later step), else the last.
         let best = tuner.state.best
