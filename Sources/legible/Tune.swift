@@ -26,7 +26,7 @@ struct Tune: ParsableCommand {
     @Option(name: .customLong("prompt-length"), help: "Prompt tokens (default 10; rlprompt 5).") var promptLength: Int?
     @Option(help: "Optimization steps.") var steps = 150
     @Option(help: "Training examples per step (rlprompt: examples each sampled prompt is rewarded on).") var batch = 16
-    @Option(help: "AdamW learning rate (default 1, in input-embedding units: Gemma 3's coordinates have std ≈ 1, scale it down for models with smaller embeddings; rlprompt: 5e-5 for the policy MLP, as RLPrompt trains 12,000 steps; 1e-3 learned within 100 on SST-2, see the README).") var lr: Float?
+    @Option(help: "AdamW learning rate (default 1, in input-embedding units: Gemma 3's coordinates have std ≈ 1, scale it down for models with smaller embeddings; rlprompt: 5e-5 for the policy MLP, as RLPrompt: on SST-2 it needed about 500 steps, 1e-3 learned within 100; see the README).") var lr: Float?
     @Option(name: .customLong("weight-decay"), help: "AdamW decoupled weight decay (default 0.01; rlprompt 0).") var weightDecay: Float?
     @Option(help: "Clip the gradient to this L2 norm, 0 for none (default 1; rlprompt 5).") var clip: Float?
     @Option(help: "λ, weight of the scrutability (fluency) term.") var scrutability: Float = 0
