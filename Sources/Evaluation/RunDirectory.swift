@@ -93,7 +93,7 @@ public struct RunDirectory {
         }
     }
 
-    /// Drops log lines for steps the saved state does not include (written just before an interruption).
+    /// Drops log lines for steps the saved state does not include (written after its last save, before a crash).
     func truncateLog(after step: Int) throws {
         guard let data = FileManager.default.contents(atPath: log.path) else { return }
         let kept = data.split(separator: 0x0A).filter { line in
@@ -112,9 +112,9 @@ public struct RunDirectory {
 
 /// Writes state.json after a step when due: a save may cost at most `costShare` (2%) of the time since the last
 /// one, so a small state (PEZ's prompt and moments) is saved after every step and a large one (RLPrompt's networks
-/// and moments, 56 MB, half a second to write) every few steps. Whatever stops a run between steps flushes first, so an interruption loses
-/// nothing; a crash loses at most the steps since the last save (seconds of work). The state is only built
-/// (RLPrompt packs its floats) when it is written.
+/// and moments, 56 MB, half a second to write) every few steps. Whatever stops a run between steps flushes first,
+/// so an interruption loses nothing; a crash loses at most the steps since the last save (seconds of work). The
+/// state is only built (RLPrompt packs its floats) when it is written.
 struct StateSaver {
     let directory: RunDirectory
     private var unsaved = false
