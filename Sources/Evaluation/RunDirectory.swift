@@ -1,6 +1,6 @@
 // A run's folder: run.json (what was asked), state.json (resumable tuner state, rewritten atomically as
 // StateSaver decides), log.jsonl (one line per step), prompt.safetensors and report.json (written atomically at
-// the end).
+// the end), and for gcg edits.jsonl (one line per accepted token change).
 import Foundation
 import Tuning
 
@@ -43,6 +43,8 @@ public struct RunDirectory {
     public var log: URL { url.appendingPathComponent("log.jsonl") }
     public var prompt: URL { url.appendingPathComponent("prompt.safetensors") }
     public var report: URL { url.appendingPathComponent("report.json") }
+    /// gcg: one line per accepted token change.
+    public var edits: URL { url.appendingPathComponent("edits.jsonl") }
 
     public init(_ url: URL) { self.url = url }
 
@@ -81,28 +83,44 @@ public struct RunDirectory {
     }
 
     /// After a step: its log line. Lines past the saved state are dropped on resume.
+    /// A step's edits (gcg) go to edits.jsonl, one line each, and not into its log line.
     public func append(_ step: StepRecord) throws {
-        var line = try JSONEncoder.sortedKeys.encode(step)
-        line.append(0x0A)
-        if let handle = try? FileHandle(forWritingTo: log) {
-            try handle.seekToEnd()
-            try handle.write(contentsOf: line)
-            try handle.close()
-        } else {
-            try line.write(to: log)
+        var record = step
+        record.edits = nil
+        try Self.append(lines: [JSONEncoder.sortedKeys.encode(record)], to: log)
+        if let edits = step.edits, !edits.isEmpty {
+            try Self.append(lines: edits.map { try JSONEncoder.sortedKeys.encode($0) }, to: self.edits)
         }
     }
 
-    /// Drops log lines for steps the saved state does not include (written after its last save, before a crash).
+    static func append(lines: [Data], to file: URL) throws {
+        var data = Data()
+        for line in lines { data.append(line); data.append(0x0A) }
+        if let handle = try? FileHandle(forWritingTo: file) {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: data)
+            try handle.close()
+        } else {
+            try data.write(to: file)
+        }
+    }
+
+    /// Drops log and edit lines for steps the saved state does not include (written after its last save, before a
+    /// crash).
     func truncateLog(after step: Int) throws {
-        guard let data = FileManager.default.contents(atPath: log.path) else { return }
+        try Self.keepLines(of: log, through: step, as: StepRecord.self) { $0.step }
+        try Self.keepLines(of: edits, through: step, as: PromptEdit.self) { $0.step }
+    }
+
+    private static func keepLines<Line: Decodable>(of file: URL, through step: Int, as type: Line.Type, step stepOf: (Line) -> Int) throws {
+        guard let data = FileManager.default.contents(atPath: file.path) else { return }
         let kept = data.split(separator: 0x0A).filter { line in
-            guard let record = try? JSONDecoder().decode(StepRecord.self, from: Data(line)) else { return false }
-            return record.step <= step
+            guard let record = try? JSONDecoder().decode(Line.self, from: Data(line)) else { return false }
+            return stepOf(record) <= step
         }
         var out = Data()
         for line in kept { out.append(contentsOf: line); out.append(0x0A) }
-        try out.write(to: log, options: .atomic)
+        try out.write(to: file, options: .atomic)
     }
 
     public func write<T: Encodable>(_ value: T, to file: URL) throws {

@@ -28,10 +28,11 @@ public struct TaskTemplate: Sendable, Equatable {
     public static let rlprompt = "{sentence} {prompt}"
 
     /// The template text for a name ("pez", "rlprompt") or a text given by the user; nil gives the method's own:
-    /// RLPrompt's for rlprompt (its rewards reuse each sentence's cache only when the sentence comes first), else PEZ's.
+    /// RLPrompt's for rlprompt and gcg (their candidates reuse each sentence's cache only when the sentence comes
+    /// first), else PEZ's.
     public static func text(_ given: String?, method: TuningMethod) -> String {
         switch given {
-        case nil: return method == .rlprompt ? rlprompt : pez
+        case nil: return method.isDiscrete ? rlprompt : pez
         case "pez"?: return pez
         case "rlprompt"?: return rlprompt
         case let text?: return text

@@ -37,6 +37,8 @@ public struct TuningJob {
         case .rlprompt:
             return try RLPromptTuner(model: model, policyModel: policyModel, tokenizer: tokenizer, data: task.tuningData,
                                      configuration: configuration, resuming: saved)
+        case .gcg:
+            return try GCGTuner(model: model, tokenizer: tokenizer, data: task.tuningData, configuration: configuration, resuming: saved)
         }
     }
 
@@ -68,8 +70,8 @@ public struct TuningJob {
         let ids = try best?.ids ?? tuner.currentIds()
         let evaluator = PromptEvaluator(model: model, tokenizer: tokenizer, task: task, batchSize: configuration.batchSize, testLimit: testLimit)
         var stepError: Error?
-        // RLPrompt's prompt is its tokens: no continuous prompt to measure apart from them.
-        let evaluation = try evaluator.evaluate(soft: configuration.method == .rlprompt ? nil : soft, ids: ids) { label in
+        // RLPrompt's and gcg's prompts are their tokens: no continuous prompt to measure apart from them.
+        let evaluation = try evaluator.evaluate(soft: configuration.method.isDiscrete ? nil : soft, ids: ids) { label in
             do { try onEvent(.evaluating(label)) } catch { stepError = error }
         }
         if let stepError { throw stepError }

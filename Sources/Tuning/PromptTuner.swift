@@ -1,7 +1,7 @@
 // The tuning loop for soft prompts and PEZ. Each step: project the continuous prompt P to its nearest tokens
 // P′, run the task batch with the prompt the method trains on (P for soft, P′ for PEZ), add the scrutability
 // and faithfulness terms, clip, and take an AdamW step on P. The best prompt by dev accuracy is kept (ties go
-// to the later step). State is plain data, so a run can stop after any step and resume exactly.
+// to the later step; `--select dev-loss` picks by dev loss instead). State is plain data, so a run can stop after any step and resume exactly.
 import Foundation
 import Kernels
 import Models
@@ -22,6 +22,8 @@ public struct BestPrompt: Codable, Sendable, Equatable {
     public var devAccuracy: Double
     public var ids: [Int32]
     public var values: [Float]
+    /// Dev loss as `--select dev-loss` defines it (absent in runs selected by accuracy before it existed).
+    public var devLoss: Double?
 }
 
 public struct TuningState: Codable, Sendable, Equatable {
@@ -33,6 +35,15 @@ public struct TuningState: Codable, Sendable, Equatable {
     public var seconds = 0.0
     /// RLPrompt's policy and target networks; nil for the embedding-space tuners.
     public var policy: PolicyState?
+    /// gcg: the current prompt's token ids, and the best prompts found so far (for trajectory retrieval).
+    public var ids: [Int32]?
+    public var trajectory: [ScoredPrompt]?
+}
+
+/// A prompt and its objective on the batch where it was accepted.
+public struct ScoredPrompt: Codable, Sendable, Equatable {
+    public var ids: [Int32]
+    public var objective: Float
 }
 
 public struct PolicyState: Codable, Sendable, Equatable {
@@ -58,6 +69,22 @@ public struct StepRecord: Codable, Sendable {
     public var seconds: Double
     /// RLPrompt: what the sampled prompts earned, averaged over them.
     public var reward: RewardSummary?
+    /// gcg: what the step's search did.
+    public var search: SearchSummary?
+    /// gcg: the changes accepted this step; written to edits.jsonl, not to log.jsonl.
+    public var edits: [PromptEdit]?
+    /// Dev loss when the step was evaluated with `--select dev-loss`.
+    public var devLoss: Double?
+}
+
+public struct SearchSummary: Codable, Sendable, Equatable {
+    /// Distinct candidates scored, and the positions each could change (the edit budget's n_t).
+    public var candidates: Int
+    public var editBudget: Int
+    public var accepted: Bool
+    /// The objective's terms on the step's batch: the prompt the step started from and the one it ends with.
+    public var before: ObjectiveTerms
+    public var after: ObjectiveTerms
 }
 
 public struct RewardSummary: Codable, Sendable, Equatable {
@@ -230,11 +257,21 @@ public final class PromptTuner: PromptSearch {
     private func evaluate(_ record: inout StepRecord) throws {
         let (ids, projected) = try projection()
         let candidate = configuration.method == .soft ? continuousPrompt : projected
-        let accuracy = data.dev.isEmpty ? 0 : try classifier.accuracy(data.dev, prompt: candidate)
-        if accuracy >= (state.best?.devAccuracy ?? -1) {
-            state.best = BestPrompt(step: state.step, devAccuracy: accuracy, ids: ids, values: state.prompt)
+        var accuracy = 0.0, loss: Double?
+        if !data.dev.isEmpty {
+            let scores = try classifier.labelLogProbabilities(data.dev, prompt: candidate)
+            accuracy = PromptClassifier.accuracy(scores, data.dev)
+            if configuration.selection == .devLoss {
+                let task = crossEntropy(scores, labels: data.dev.map(\.label)).loss
+                let fluent = configuration.scrutability > 0 ? try fluency.logPerplexity(of: ids) : 0
+                loss = Double(task + configuration.scrutability * fluent)
+            }
+        }
+        if configuration.selection.prefers(accuracy: accuracy, loss: loss, over: state.best) {
+            state.best = BestPrompt(step: state.step, devAccuracy: accuracy, ids: ids, values: state.prompt, devLoss: loss)
         }
         record.devAccuracy = accuracy
+        record.devLoss = loss
         record.bestDevAccuracy = state.best?.devAccuracy
         record.bestText = state.best.map { tokenizer.decode($0.ids) }
     }

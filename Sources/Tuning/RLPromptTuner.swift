@@ -239,11 +239,21 @@ public final class RLPromptTuner: PromptSearch {
         let prompt = try model.promptEmbeddings(of: ids)
         progress.prompt = prompt.values
         let dev = Array(data.train.count..<(data.train.count + data.dev.count))
-        let accuracy = dev.isEmpty ? 0 : try classifier.accuracy(prompt: ids, examples: dev)
-        if accuracy >= (progress.best?.devAccuracy ?? -1) {
-            progress.best = BestPrompt(step: progress.step, devAccuracy: accuracy, ids: ids, values: prompt.values)
+        var accuracy = 0.0, loss: Double?
+        if !dev.isEmpty {
+            let scores = try classifier.labelLogProbabilities(prompts: [ids], examples: dev)[0]
+            let (task, correct) = crossEntropy(scores, labels: dev.map { classifier.examples[$0].label })
+            accuracy = Double(correct) / Double(dev.count)
+            if configuration.selection == .devLoss {
+                let fluent = configuration.scrutability > 0 ? try fluency.logPerplexities([ids])[0] : 0
+                loss = Double(task + configuration.scrutability * fluent)
+            }
+        }
+        if configuration.selection.prefers(accuracy: accuracy, loss: loss, over: progress.best) {
+            progress.best = BestPrompt(step: progress.step, devAccuracy: accuracy, ids: ids, values: prompt.values, devLoss: loss)
         }
         record.devAccuracy = accuracy
+        record.devLoss = loss
         record.bestDevAccuracy = progress.best?.devAccuracy
         record.bestText = progress.best.map { tokenizer.decode($0.ids) }
     }

@@ -7,6 +7,38 @@ public enum TuningMethod: String, Codable, Sendable, CaseIterable {
     case pez
     /// RLPrompt (Deng et al. 2022): a policy samples discrete prompts and learns from their rewards.
     case rlprompt
+    /// Gradient-guided discrete search (AutoPrompt, GCG, ARCA): token swaps proposed by the one-hot gradient,
+    /// every candidate scored exactly on the task and on its fluency.
+    case gcg
+
+    /// The prompt is token ids only: there is no continuous prompt to measure apart from them.
+    public var isDiscrete: Bool { self == .rlprompt || self == .gcg }
+}
+
+/// The discrete search's settings (gcg).
+public struct SearchConfiguration: Codable, Sendable, Equatable {
+    /// Candidate prompts scored exactly per step.
+    public var candidates = 64
+    /// The k best tokens per position by the one-hot gradient that candidates draw from.
+    public var candidatesPerPosition = 64
+    /// Positions a candidate changes, decayed from MAX to MIN over the run (GPO).
+    public var editBudget = EditBudget()
+    /// GPO's trajectory retrieval: the K best prompts found so far also lend their tokens to the candidate pools
+    /// (0: off).
+    public var trajectory = 0
+    /// ρ: nats charged per token that repeats an earlier one, inside the fluency term (see DiscreteObjective).
+    public var repetitionPenalty: Float = 4
+
+    public init() {}
+}
+
+/// Which evaluated prompt is handed out.
+public enum PromptSelection: String, Codable, Sendable, CaseIterable {
+    /// Highest dev accuracy, ties to the later step.
+    case devAccuracy = "dev-accuracy"
+    /// Lowest dev loss: dev cross-entropy + λ · the prompt's log-perplexity (+ λ · repetition for gcg), ties to
+    /// the later step. Smoother than accuracy on a 32-sentence dev set, whose accuracy moves in steps of 3 points.
+    case devLoss = "dev-loss"
 }
 
 /// RLPrompt's policy and learner settings (defaults as in its few-shot classification configuration).
@@ -60,6 +92,9 @@ public struct TuningConfiguration: Codable, Sendable, Equatable {
     public var initialization: PromptInitialization = .randomTokens
     /// RLPrompt only.
     public var policy = PolicyConfiguration()
+    /// gcg only.
+    public var search = SearchConfiguration()
+    public var selection: PromptSelection = .devAccuracy
 
     public init() {}
 
@@ -68,6 +103,7 @@ public struct TuningConfiguration: Codable, Sendable, Equatable {
     public init(method: TuningMethod) {
         self.method = method
         if method == .rlprompt { promptLength = 5; learningRate = 5e-5; weightDecay = 0; maxGradientNorm = 5 }
+        if method == .gcg { promptLength = 5 }
     }
 
     public func validate() throws {
@@ -84,6 +120,11 @@ public struct TuningConfiguration: Codable, Sendable, Equatable {
             policy.sampleTopK >= 1 ? nil : "sampling top-k must be at least 1",
             (policy.fluentTopK ?? 1) >= 1 ? nil : "fluent top-k must be at least 1",
             policy.targetRate > 0 && policy.targetRate <= 1 ? nil : "the target network's Polyak rate must be in (0, 1]",
+            search.candidates >= 1 ? nil : "candidates per step must be at least 1",
+            search.candidatesPerPosition >= 1 ? nil : "candidates per position must be at least 1",
+            search.editBudget.validate(),
+            search.trajectory >= 0 ? nil : "the trajectory size cannot be negative",
+            search.repetitionPenalty >= 0 ? nil : "the repetition penalty cannot be negative",
         ]
         if let problem = problems.compactMap({ $0 }).first { throw TuningError.invalidConfiguration(problem) }
     }

@@ -9,7 +9,7 @@ struct TaskOptions: ParsableArguments {
     @Option(help: "Few-shot task: sst-2, mr, subj, trec, agnews, sst-5.") var task = "sst-2"
     @Option(help: "Split folder: 16-100, 16-13, 16-21 or 16-42.") var split = "16-100"
     @Option(help: "Data root holding <task>/<split>/{train,dev,test}.tsv.") var data = "data/fewshot"
-    @Option(help: ArgumentHelp("Template with {prompt} and {sentence}, or a name: pez (\"{prompt} {sentence} It was\") or rlprompt (\"{sentence} {prompt}\"). The label word is predicted right after it. Default: pez; rlprompt for --method rlprompt.", valueName: "text"))
+    @Option(help: ArgumentHelp("Template with {prompt} and {sentence}, or a name: pez (\"{prompt} {sentence} It was\") or rlprompt (\"{sentence} {prompt}\"). The label word is predicted right after it. Default: pez; rlprompt for --method rlprompt and gcg.", valueName: "text"))
     var template: String?
     @Option(name: .customLong("verbalizer"), help: ArgumentHelp("A label word, once per class in label order (default: the task's; words usually start with a space).", valueName: "word"))
     var verbalizers: [String] = []

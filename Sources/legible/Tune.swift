@@ -8,7 +8,7 @@ import Tuning
 
 struct Tune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Tune a soft prompt (soft), a readable hard prompt (pez) or a discrete prompt by reinforcement learning (rlprompt) on a few-shot task.",
+        abstract: "Tune a soft prompt (soft), a hard prompt by projected gradients (pez), by reinforcement learning (rlprompt) or by gradient-guided discrete search (gcg) on a few-shot task.",
         discussion: """
         Writes OUT/prompt.safetensors, OUT/log.jsonl (one line per step), OUT/report.json and resumable state.
         Ctrl-C stops after the current step; run again with --resume to continue.
@@ -16,14 +16,18 @@ struct Tune: ParsableCommand {
         rlprompt: reward = 5·z(gap reward) − λ·log-perplexity of the prompt − γ·accuracy lost when its text is tokenized again;
         the policy (frozen --policy-model + MLP) learns by soft Q-learning. Use the "{sentence} {prompt}" template
         (--template rlprompt) so each sentence's key/value cache is computed once and reused for every sampled prompt.
-        Defaults differing by method: rlprompt uses --prompt-length 5, --lr 5e-5, --clip 5, --weight-decay 0.
+        gcg: each step proposes token swaps from the one-hot gradient (plus, with λ > 0, each token's exact NLL at its
+        position), scores --candidates prompts exactly by task cross-entropy + λ·(log-perplexity + repetition penalty),
+        all in nats, and keeps the best when it lowers that objective; accepted changes go to OUT/edits.jsonl.
+        Defaults differing by method: rlprompt uses --prompt-length 5, --lr 5e-5, --clip 5, --weight-decay 0;
+        gcg --prompt-length 5 (or the length of --initialization text:…). rlprompt and gcg use the "{sentence} {prompt}" template.
         """)
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var taskOptions: TaskOptions
-    @Option(help: "soft: continuous prompt (Lester et al.); pez: hard prompt by projected gradients (Wen et al.); rlprompt: policy search (Deng et al.).")
+    @Option(help: "soft: continuous prompt (Lester et al.); pez: hard prompt by projected gradients (Wen et al.); rlprompt: policy search (Deng et al.); gcg: gradient-guided token search with exact fluency (AutoPrompt/GCG/ARCA).")
     var method: TuningMethod = .pez
-    @Option(name: .customLong("prompt-length"), help: "Prompt tokens (default 10; rlprompt 5).") var promptLength: Int?
+    @Option(name: .customLong("prompt-length"), help: "Prompt tokens (default 10; rlprompt and gcg 5, or the length of an --initialization text).") var promptLength: Int?
     @Option(help: "Optimization steps.") var steps = 150
     @Option(help: "Training examples per step (rlprompt: examples each sampled prompt is rewarded on).") var batch = 16
     @Option(help: "AdamW learning rate (default 1, in input-embedding units: Gemma 3's coordinates have std ≈ 1, scale it down for models with smaller embeddings; rlprompt: 5e-5 for the policy MLP, as RLPrompt: on SST-2 it needed about 500 steps, 1e-3 learned within 100; see the README).") var lr: Float?
@@ -45,6 +49,12 @@ struct Tune: ParsableCommand {
     @Option(name: .customLong("sample-top-k"), help: "rlprompt: sample training prompts from the policy's k most likely tokens.") var sampleTopK = 256
     @Option(name: .customLong("fluent-top-k"), help: "rlprompt: only let the policy choose among the frozen model's K most likely next tokens (readability).") var fluentTopK: Int?
     @Option(name: .customLong("policy-hidden"), help: "rlprompt: hidden width of the policy MLP.") var policyHidden = 2048
+    @Option(help: "gcg: candidate prompts scored exactly per step (default 64).") var candidates: Int?
+    @Option(name: .customLong("candidates-per-position"), help: "gcg: tokens per position, by the one-hot gradient, that candidates draw from (default 64).") var candidatesPerPosition: Int?
+    @Option(name: .customLong("edit-budget"), help: ArgumentHelp("gcg: positions a candidate changes, decayed by a cosine from MAX at the first step to MIN at the last (GPO); 1:1 is plain GCG.", valueName: "MAX:MIN")) var editBudget: String?
+    @Option(help: "gcg: GPO's trajectory retrieval, the K best prompts so far lend their tokens to the candidate pools (default 0, off).") var trajectory: Int?
+    @Option(name: .customLong("repetition-penalty"), help: "gcg: ρ, nats per token that repeats an earlier one, added to the log-perplexity (default 4).") var repetitionPenalty: Float?
+    @Option(help: "The prompt handed out: dev-accuracy (the best dev accuracy) or dev-loss (the lowest dev cross-entropy + λ·log-perplexity; smoother on small dev sets).") var select: PromptSelection = .devAccuracy
     @Option(help: "Run directory.") var out: String
     @Flag(help: "Continue the run in --out where it stopped.") var resume = false
 
@@ -60,6 +70,22 @@ struct Tune: ParsableCommand {
         }
         if method == .rlprompt, langevin > 0 || faithfulnessKL > 0 || initialization != "random" {
             throw ValidationError("--langevin, --faithfulness-kl and --initialization apply to --method soft and pez; rlprompt's policy writes its prompts from the start token")
+        }
+        let searchOptions: [Any?] = [candidates, candidatesPerPosition, editBudget, trajectory, repetitionPenalty]
+        if method != .gcg, searchOptions.contains(where: { $0 != nil }) {
+            throw ValidationError("--candidates, --candidates-per-position, --edit-budget, --trajectory and --repetition-penalty apply to --method gcg only")
+        }
+        if method == .gcg, lr != nil || weightDecay != nil || clip != nil || langevin > 0 || faithfulness > 0 || faithfulnessKL > 0 {
+            throw ValidationError("--lr, --weight-decay, --clip, --langevin, --faithfulness and --faithfulness-kl do not apply to --method gcg: it swaps tokens, with no continuous prompt or optimizer")
+        }
+        if let candidates, candidates < 1 { throw ValidationError("--candidates must be at least 1") }
+        if let candidatesPerPosition, candidatesPerPosition < 1 { throw ValidationError("--candidates-per-position must be at least 1") }
+        if let trajectory, trajectory < 0 { throw ValidationError("--trajectory cannot be negative") }
+        if let repetitionPenalty, !(repetitionPenalty >= 0 && repetitionPenalty.isFinite) { throw ValidationError("--repetition-penalty must be a finite number ≥ 0") }
+        if let editBudget {
+            guard let budget = EditBudget(parsing: editBudget), budget.minimum >= 1, budget.maximum >= budget.minimum else {
+                throw ValidationError("--edit-budget must be MAX:MIN with 1 ≤ MIN ≤ MAX, e.g. 3:1")
+            }
         }
         if let policyModel, !FileManager.default.fileExists(atPath: policyModel) { throw ValidationError("no policy model at '\(policyModel)'") }
         if scrutability < 0 || faithfulness < 0 || faithfulnessKL < 0 { throw ValidationError("loss weights cannot be negative") }
@@ -88,6 +114,12 @@ struct Tune: ParsableCommand {
         c.langevinTemperature = langevin; c.seed = seed; c.evaluateEvery = evalEvery; c.metric = metric
         c.filter = TokenFilter(excludeNonASCII: excludeNonASCII, excludeNonWords: excludeNonWords, excludeUnstable: excludeUnstable)
         c.initialization = (try? parseInitialization()) ?? .randomTokens
+        if let candidates { c.search.candidates = candidates }
+        if let candidatesPerPosition { c.search.candidatesPerPosition = candidatesPerPosition }
+        if let editBudget, let budget = EditBudget(parsing: editBudget) { c.search.editBudget = budget }
+        if let trajectory { c.search.trajectory = trajectory }
+        if let repetitionPenalty { c.search.repetitionPenalty = repetitionPenalty }
+        c.selection = select
         return c
     }
 
@@ -102,8 +134,11 @@ struct Tune: ParsableCommand {
             console.status("loading the policy model \(policyModel)")
             policy = try LoadedModel.load(ModelOptions.parse(["--model", policyModel])).model
         }
+        var configuration = tuningConfiguration
+        // A text initialization sets the prompt's length unless one is given.
+        if promptLength == nil, case .text(let text) = configuration.initialization { configuration.promptLength = tokenizer.encode(text).count }
         let job = TuningJob(model: loaded.model, tokenizer: tokenizer, modelName: loaded.name, modelSHA256: try loaded.weightsSHA256(),
-                            task: task, configuration: tuningConfiguration, dataRoot: taskOptions.data, testLimit: taskOptions.testLimit,
+                            task: task, configuration: configuration, dataRoot: taskOptions.data, testLimit: taskOptions.testLimit,
                             policyModel: policy)
         console.line("\(method.rawValue) on \(task.definition.name) \(task.split): \(task.train.count) train, \(task.dev.count) dev, \(task.test.count) test examples; \(loaded.model.summary)")
         let directory = RunDirectory(URL(fileURLWithPath: out))
@@ -131,6 +166,7 @@ struct Tune: ParsableCommand {
 
 extension TuningMethod: ExpressibleByArgument {}
 extension ProjectionMetric: ExpressibleByArgument {}
+extension PromptSelection: ExpressibleByArgument {}
 
 /// Set by Ctrl-C (SIGINT); the tuning loop checks it between steps.
 final class InterruptFlag: @unchecked Sendable {
