@@ -198,10 +198,14 @@ public final class PromptTuner: PromptSearch {
             try dOther.withUnsafeBufferPointer { try classifier.promptGradient(dLogits: $0.baseAddress!, prompt: other, into: &gradient) }
         }
 
+        // Scrutability of the trained prompt with the projected ids as targets. PEZ: the fluency of P′ itself.
+        // Soft, in the full form: the continuous-target NLL of P (each P_i standing in for its nearest token's
+        // output row), so the target side pulls each P_i toward what the model expects after P_<i; the ids only
+        // choose which vocabulary row each P_i replaces in the softmax.
         var scrutability: Float = 0
         if c.scrutability > 0 {
             scrutability = try gradient.withUnsafeMutableBufferPointer {
-                try fluency.loss(prompt: trained, targets: ids, weight: c.scrutability, gradient: $0.baseAddress!)
+                try fluency.loss(prompt: trained, targets: ids, weight: c.scrutability, gradient: $0.baseAddress!, form: c.fluencyGradient)
             }
         }
         var distance: Float = 0

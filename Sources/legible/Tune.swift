@@ -33,6 +33,7 @@ struct Tune: ParsableCommand {
     @Option(help: "γ, weight of the squared distance to the projection.") var faithfulness: Float = 0
     @Option(name: .customLong("faithfulness-kl"), help: "κ, weight of KL(soft ‖ projected) over the labels.") var faithfulnessKL: Float = 0
     @Option(help: "Projected Langevin noise temperature (FluentPrompt); 0 disables it.") var langevin: Float = 0
+    @Option(name: .customLong("fluency-gradient"), help: ArgumentHelp("How the scrutability gradient reaches the prompt. full: through the context and, as MuCoLa's continuous targets, through each prompt vector standing in for its own token's output row, pulling it toward what the model expects at its position (the last one included); the value is unchanged for pez. context: through the context only, with the projected ids as fixed targets, so the last prompt vector gets no fluency gradient (the earlier form, for comparison). Default full.", valueName: "full|context")) var fluencyGradient: FluencyGradient?
     @Option(help: "Random seed (initialization, batches, noise).") var seed: UInt64 = 0
     @Option(name: .customLong("eval-every"), help: "Dev accuracy every N steps.") var evalEvery = 10
     @Option(help: "Projection metric: cosine, l2 or dot.") var metric: ProjectionMetric = .cosine
@@ -58,8 +59,8 @@ struct Tune: ParsableCommand {
         if method != .rlprompt, policyModel != nil || fluentTopK != nil {
             throw ValidationError("--policy-model and --fluent-top-k apply to --method rlprompt only")
         }
-        if method == .rlprompt, langevin > 0 || faithfulnessKL > 0 || initialization != "random" {
-            throw ValidationError("--langevin, --faithfulness-kl and --initialization apply to --method soft and pez; rlprompt's policy writes its prompts from the start token")
+        if method == .rlprompt, langevin > 0 || faithfulnessKL > 0 || initialization != "random" || fluencyGradient != nil {
+            throw ValidationError("--langevin, --faithfulness-kl, --fluency-gradient and --initialization apply to --method soft and pez; rlprompt's policy writes its prompts from the start token")
         }
         if let policyModel, !FileManager.default.fileExists(atPath: policyModel) { throw ValidationError("no policy model at '\(policyModel)'") }
         if scrutability < 0 || faithfulness < 0 || faithfulnessKL < 0 { throw ValidationError("loss weights cannot be negative") }
@@ -85,7 +86,7 @@ struct Tune: ParsableCommand {
         c.policy.model = policyModel; c.policy.samplesPerStep = samplesPerStep; c.policy.sampleTopK = sampleTopK
         c.policy.fluentTopK = fluentTopK; c.policy.hiddenWidth = policyHidden
         c.scrutability = scrutability; c.faithfulness = faithfulness; c.faithfulnessKL = faithfulnessKL
-        c.langevinTemperature = langevin; c.seed = seed; c.evaluateEvery = evalEvery; c.metric = metric
+        c.langevinTemperature = langevin; c.fluencyGradient = fluencyGradient ?? .full; c.seed = seed; c.evaluateEvery = evalEvery; c.metric = metric
         c.filter = TokenFilter(excludeNonASCII: excludeNonASCII, excludeNonWords: excludeNonWords, excludeUnstable: excludeUnstable)
         c.initialization = (try? parseInitialization()) ?? .randomTokens
         return c
@@ -131,6 +132,7 @@ struct Tune: ParsableCommand {
 
 extension TuningMethod: ExpressibleByArgument {}
 extension ProjectionMetric: ExpressibleByArgument {}
+extension FluencyGradient: ExpressibleByArgument {}
 
 /// Set by Ctrl-C (SIGINT); the tuning loop checks it between steps.
 final class InterruptFlag: @unchecked Sendable {

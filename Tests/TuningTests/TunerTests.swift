@@ -43,6 +43,19 @@ import Evaluation
         #expect(abs(record.loss - (record.taskLoss + 0.5 * record.scrutabilityLoss + 0.1 * record.faithfulnessLoss + record.klLoss)) < 1e-4)
     }
 
+    @Test func configurationsSavedBeforeTheFluencyGradientOptionReadAsContext() throws {
+        let configuration = TuningConfiguration()
+        #expect(configuration.fluencyGradient == .full)
+        let data = try JSONEncoder().encode(configuration)
+        #expect(try JSONDecoder().decode(TuningConfiguration.self, from: data) == configuration)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object["fluencyGradient"] = nil
+        let old = try JSONDecoder().decode(TuningConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        var expected = configuration
+        expected.fluencyGradient = .context
+        #expect(old == expected)
+    }
+
     @Test func resumingGivesTheSameRunAsNotStopping() throws {
         let model = Tiny.model(), task = try Tiny.task()
         let configuration = Tiny.configuration(.pez, steps: 8)
