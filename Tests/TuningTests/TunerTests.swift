@@ -43,6 +43,37 @@ import Evaluation
         #expect(abs(record.loss - (record.taskLoss + 0.5 * record.scrutabilityLoss + 0.1 * record.faithfulnessLoss + record.klLoss)) < 1e-4)
     }
 
+    /// PEZ's defining step: the gradient is taken at the projection P′ and applied to the continuous P. The
+    /// expected P comes from PromptClassifier's gradient at P′ and the tuner's own AdamW state, with no noise
+    /// (Langevin 0). Tolerance 1e-6 (1e-4 · lr): AdamW's step lr · m̂ / (√v̂ + ε) moves by about lr times the
+    /// gradient's relative error, and the two gradients differ only in OpenBLAS's thread-dependent summation order
+    /// (~1e-6 relative); the gradient at P instead of P′ lands more than 100 times farther away.
+    @Test func aPEZStepTakesTheGradientAtTheProjectionAndStepsOnTheContinuousPrompt() throws {
+        let model = Tiny.model(), task = try Tiny.task()
+        let configuration = Tiny.configuration(.pez, steps: 10)
+        let tuner = try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: configuration)
+        // Two steps first: P leaves its tokens (at step 0 P = P′) and AdamW's moments fill.
+        _ = try tuner.step(); _ = try tuner.step()
+        let p = tuner.continuousPrompt, projected = try tuner.projection().embeddings
+        #expect(maxAbsDifference(p.values, projected.values) > 1e-3)
+        let examples = tuner.batch(at: tuner.state.step)
+        let classifier = PromptClassifier(model: model, verbalizer: task.verbalizer, batchSize: configuration.batchSize)
+        func stepOnP(gradientAt point: PromptEmbeddings) throws -> [Float] {
+            let logits = try classifier.forward(examples[...], prompt: point)
+            let (_, dLogits, _) = taskLoss(logits, labels: examples.map(\.label))
+            var gradient = [Float](repeating: 0, count: p.values.count)
+            try dLogits.withUnsafeBufferPointer { try classifier.promptGradient(dLogits: $0.baseAddress!, prompt: point, into: &gradient) }
+            clipGradient(&gradient, maxNorm: configuration.maxGradientNorm)
+            var optimizer = tuner.state.optimizer, next = p.values
+            optimizer.update(&next, gradient: gradient)
+            return next
+        }
+        let expected = try stepOnP(gradientAt: projected), wrong = try stepOnP(gradientAt: p)
+        _ = try tuner.step()
+        #expect(maxAbsDifference(tuner.state.prompt, expected) < 1e-6)
+        #expect(maxAbsDifference(wrong, expected) > 1e-4)
+    }
+
     @Test func configurationsSavedBeforeTheFluencyGradientOptionReadAsContext() throws {
         let configuration = TuningConfiguration()
         #expect(configuration.fluencyGradient == .full)
