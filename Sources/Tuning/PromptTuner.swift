@@ -1,7 +1,8 @@
 // The tuning loop for soft prompts and PEZ. Each step: project the continuous prompt P to its nearest tokens
 // P′, run the task batch with the prompt the method trains on (P for soft, P′ for PEZ), add the scrutability
-// and faithfulness terms, clip, and take an AdamW step on P. The best prompt by dev accuracy is kept (ties go
-// to the later step). State is plain data, so a run can stop after any step and resume exactly.
+// and faithfulness terms, clip, take an AdamW step on P and add any Langevin noise, which the next projection
+// sees. The best prompt by dev accuracy is kept (ties go to the later step). State is plain data, so a run can
+// stop after any step and resume exactly.
 import Foundation
 import Kernels
 import Models
@@ -214,8 +215,13 @@ public final class PromptTuner: PromptSearch {
         let norm = clipGradient(&gradient, maxNorm: c.maxGradientNorm)
         var prompt = state.prompt
         state.optimizer.update(&prompt, gradient: gradient)
+        // Langevin noise after the step, before the next projection (see LangevinNoise.swift).
+        let temperature = c.langevinTemperature(atStep: state.step)
+        if temperature > 0 {
+            addLangevinNoise(to: &prompt, learningRate: c.learningRate, temperature: temperature,
+                             seed: c.seed &+ UInt64(state.step) &* 0xA5A5)
+        }
         state.prompt = prompt
-        if c.langevinTemperature > 0 { addLangevinNoise() }
         state.step += 1
 
         var record = StepRecord(
@@ -241,12 +247,5 @@ public final class PromptTuner: PromptSearch {
         record.devAccuracy = accuracy
         record.bestDevAccuracy = state.best?.devAccuracy
         record.bestText = state.best.map { tokenizer.decode($0.ids) }
-    }
-
-    /// FluentPrompt's Langevin term: Gaussian noise of variance 2·lr·temperature on every coordinate.
-    private func addLangevinNoise() {
-        var rng = SeededGenerator(seed: configuration.seed &+ UInt64(state.step) &* 0xA5A5)
-        let scale = (2 * configuration.learningRate * configuration.langevinTemperature).squareRoot()
-        for i in state.prompt.indices { state.prompt[i] += scale * rng.nextNormal() }
     }
 }

@@ -62,7 +62,8 @@ public struct TuningConfiguration: Codable, Sendable, Equatable {
     public var faithfulness: Float = 0
     /// κ: weight of KL(label distribution with the soft prompt ‖ with its projection).
     public var faithfulnessKL: Float = 0
-    /// Projected Langevin noise (FluentPrompt, Shi et al. 2022): temperature of the noise added after each step.
+    /// Projected Langevin noise (FluentPrompt, Shi et al. 2022): the temperature β of the noise added after the
+    /// first step; it decays geometrically to 1e-4 at the last (see `langevinTemperature(atStep:)`).
     public var langevinTemperature: Float = 0
     /// Which gradient the scrutability term gives (soft and PEZ).
     public var fluencyGradient: FluencyGradient = .full

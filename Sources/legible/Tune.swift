@@ -32,7 +32,7 @@ struct Tune: ParsableCommand {
     @Option(help: "λ, weight of the scrutability (fluency) term.") var scrutability: Float = 0
     @Option(help: "γ, weight of the squared distance to the projection.") var faithfulness: Float = 0
     @Option(name: .customLong("faithfulness-kl"), help: "κ, weight of KL(soft ‖ projected) over the labels.") var faithfulnessKL: Float = 0
-    @Option(help: "Projected Langevin noise temperature (FluentPrompt); 0 disables it.") var langevin: Float = 0
+    @Option(help: "Projected Langevin noise (FluentPrompt): temperature β at the first step, decaying geometrically to 1e-4 at the last; noise √(2·lr·β) per coordinate is added after each step, before the next projection. 0 disables it.") var langevin: Float = 0
     @Option(name: .customLong("fluency-gradient"), help: ArgumentHelp("How the scrutability gradient reaches the prompt. full: through the context and, as MuCoLa's continuous targets, through each prompt vector standing in for its own token's output row, pulling it toward what the model expects at its position (the last one included); the value is unchanged for pez. context: through the context only, with the projected ids as fixed targets, so the last prompt vector gets no fluency gradient (the earlier form, for comparison). Default full.", valueName: "full|context")) var fluencyGradient: FluencyGradient?
     @Option(help: "Random seed (initialization, batches, noise).") var seed: UInt64 = 0
     @Option(name: .customLong("eval-every"), help: "Dev accuracy every N steps.") var evalEvery = 10
