@@ -41,6 +41,17 @@ import Evaluation
         let record = try tuner.step()
         #expect(record.scrutabilityLoss > 0 && record.faithfulnessLoss > 0 && record.klLoss >= 0)
         #expect(abs(record.loss - (record.taskLoss + 0.5 * record.scrutabilityLoss + 0.1 * record.faithfulnessLoss + record.klLoss)) < 1e-4)
+        // Each term's gradient norm, and the summed gradient's within what the triangle inequality allows.
+        let norms = try #require(record.termGradientNorms)
+        let parts = [norms.task, try #require(norms.scrutability), try #require(norms.faithfulness), try #require(norms.kl)]
+        #expect(parts.allSatisfy { $0 > 0 })
+        #expect(record.gradientNorm <= parts.reduce(0, +) * (1 + 1e-5))
+        let line = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+        #expect(line.contains("\"termGradientNorms\":{") && line.contains("\"faithfulness\":"))
+        // Terms that are off log no norm.
+        let plain = try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: Tiny.configuration(.pez, steps: 1))
+        let plainNorms = try #require(try plain.step().termGradientNorms)
+        #expect(plainNorms.task > 0 && plainNorms.scrutability == nil && plainNorms.faithfulness == nil && plainNorms.kl == nil)
     }
 
     /// PEZ's defining step: the gradient is taken at the projection P′ and applied to the continuous P. The
