@@ -86,8 +86,15 @@ public protocol CausalLM: AnyObject {
     /// requested rows. Buffers grow only when a batch is larger than any before.
     func forward(inputs: UnsafePointer<Float>, batch: RaggedBatch, head: HeadRequest) throws -> Logits
 
-    /// From d(loss)/d(logits) for the last forward's head request (R, Vsel), returns d(loss)/d(inputs) (N, C).
-    func backward(dLogits: UnsafePointer<Float>, mode: BackwardMode) throws -> UnsafePointer<Float>
+    /// The final-normed hidden rows (R, C) the LM head multiplied in the last forward(inputs:batch:head:), one per
+    /// row of its head request, in that order: the logits are these rows times Eᵀ. For objectives that read them
+    /// directly (FluencyScorer's continuous targets). Owned by the model and valid until its next such forward;
+    /// backward and forward(continuing:) leave them alone. Meaningless before the first forward.
+    var lastHeadInputs: UnsafePointer<Float> { get }
+
+    /// From d(loss)/d(logits) for the last forward's head request (R, Vsel) and, when a loss also reads
+    /// `lastHeadInputs` directly, d(loss)/d(lastHeadInputs) (R, C), returns d(loss)/d(inputs) (N, C).
+    func backward(dLogits: UnsafePointer<Float>, dHeadInputs: UnsafePointer<Float>?, mode: BackwardMode) throws -> UnsafePointer<Float>
 
     /// An empty key/value cache for one sequence of up to `capacity` tokens (at most the model's context).
     func makeCache(capacity: Int) -> KeyValueCache
@@ -100,6 +107,11 @@ public protocol CausalLM: AnyObject {
 }
 
 public extension CausalLM {
+    /// Backward from the logits alone: what every loss that reads only the logits uses.
+    func backward(dLogits: UnsafePointer<Float>, mode: BackwardMode) throws -> UnsafePointer<Float> {
+        try backward(dLogits: dLogits, dHeadInputs: nil, mode: mode)
+    }
+
     /// Convenience: forward from token ids, one array per example.
     func forward(ids: [[Int32]], head: (RaggedBatch) -> HeadRequest) throws -> Logits {
         let batch = try Self.batch(for: ids)

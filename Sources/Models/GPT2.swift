@@ -71,6 +71,7 @@ public final class GPT2: CausalLM {
     /// The token embedding matrix (V, C): what `embed` reads and the LM head is tied to.
     public var tokenEmbeddings: UnsafePointer<Float> { UnsafePointer(weights.wte) }
     public var embeddingScale: Float { 1 }
+    public var lastHeadInputs: UnsafePointer<Float> { UnsafePointer(activations.head.normed.pointer) }
 
     // MARK: Forward
 
@@ -132,7 +133,7 @@ public final class GPT2: CausalLM {
 
     // MARK: Backward
 
-    public func backward(dLogits: UnsafePointer<Float>, mode: BackwardMode) throws -> UnsafePointer<Float> {
+    public func backward(dLogits: UnsafePointer<Float>, dHeadInputs: UnsafePointer<Float>?, mode: BackwardMode) throws -> UnsafePointer<Float> {
         guard let last else { throw ModelError.backwardWithoutForward }
         let batch = last.batch, head = last.head
         let (N, C) = (batch.tokenCount, config.width)
@@ -147,6 +148,8 @@ public final class GPT2: CausalLM {
         // LM head: logits = lnf · Eᵀ, with E tied to wte.
         let dNormed = a.head.backward(dLogits: dLogits, embedding: weights.wte, dEmbedding: g?.wte,
                                       vocabulary: head.vocabulary, R: R, C: C, V: config.vocabularySize)
+        // A loss that also reads the normed rows themselves adds its gradient on them here.
+        if let dHeadInputs { addInPlace(dNormed, dHeadInputs, count: R * C) }
         layerNormBackward(dinp: a.head.dInput.zeroed(R * C), dweight: g?.lnfWeight, dbias: g?.lnfBias, dout: dNormed,
                           inp: a.head.input.pointer, weight: weights.lnfWeight,
                           mean: a.head.statistics.pointer, rstd: a.head.statistics.pointer + R, N: R, C: C)

@@ -66,6 +66,7 @@ public final class Gemma3: CausalLM {
     /// The embedding matrix (V, C) as stored; input embeddings are its rows times `config.embeddingScale`.
     public var tokenEmbeddings: UnsafePointer<Float> { UnsafePointer(weights.embedding) }
     public var embeddingScale: Float { config.embeddingScale }
+    public var lastHeadInputs: UnsafePointer<Float> { UnsafePointer(activations.head.normed.pointer) }
 
     /// Block l before attention: x (N, C) → RMSNorm → q (N, Q), k and v (N, K); per-head norms and RoPE on q and k
     /// (into s.rotatedQuery, s.rotatedKey; s.value).
@@ -147,7 +148,7 @@ public final class Gemma3: CausalLM {
 
     // MARK: Backward
 
-    public func backward(dLogits: UnsafePointer<Float>, mode: BackwardMode) throws -> UnsafePointer<Float> {
+    public func backward(dLogits: UnsafePointer<Float>, dHeadInputs: UnsafePointer<Float>?, mode: BackwardMode) throws -> UnsafePointer<Float> {
         guard let last else { throw ModelError.backwardWithoutForward }
         let c = config, batch = last.batch, head = last.head
         let (N, C, H, G, D, F) = (batch.tokenCount, c.width, c.heads, c.kvHeads, c.headSize, c.feedForwardWidth)
@@ -158,6 +159,8 @@ public final class Gemma3: CausalLM {
 
         let dNormed = a.head.backward(dLogits: dLogits, embedding: weights.embedding, dEmbedding: g?.embedding,
                                       vocabulary: head.vocabulary, R: R, C: C, V: c.vocabularySize)
+        // A loss that also reads the normed rows themselves adds its gradient on them here.
+        if let dHeadInputs { addInPlace(dNormed, dHeadInputs, count: R * C) }
         rmsNormBackward(dinp: a.head.dInput.zeroed(R * C), dweight: g?.outputNorm, dout: dNormed, inp: a.head.input.pointer,
                         weight: weights.outputNorm, rstd: a.head.statistics.pointer, N: R, C: C)
         let dResidual = a.dResidual.zeroed(N * C)

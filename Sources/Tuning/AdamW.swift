@@ -55,10 +55,15 @@ public struct AdamW: Codable, Sendable, Equatable {
     }
 }
 
+/// The L2 norm, summed in Double.
+public func l2Norm(_ x: [Float]) -> Float {
+    Float(x.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+}
+
 /// Scales the gradient so its L2 norm is at most maxNorm; returns the norm before clipping.
 @discardableResult
 public func clipGradient(_ gradient: inout [Float], maxNorm: Float) -> Float {
-    let norm = Float(gradient.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+    let norm = l2Norm(gradient)
     if maxNorm > 0, norm > maxNorm {
         let scale = maxNorm / norm
         for i in gradient.indices { gradient[i] *= scale }

@@ -1,7 +1,9 @@
 // The tuning loop for soft prompts and PEZ. Each step: project the continuous prompt P to its nearest tokens
 // P′, run the task batch with the prompt the method trains on (P for soft, P′ for PEZ), add the scrutability
-// and faithfulness terms, clip, and take an AdamW step on P. The best prompt by dev accuracy is kept (ties go
-// to the later step; `--select dev-loss` picks by dev loss instead). State is plain data, so a run can stop after any step and resume exactly.
+// and faithfulness terms, clip, take an AdamW step on P and add any Langevin noise, which the next projection
+// sees. The best prompt by dev accuracy is kept (ties go to the later step;
+// `--select dev-loss` picks by dev loss instead). State is plain data, so a run can
+// stop after any step and resume exactly.
 import Foundation
 import Kernels
 import Models
@@ -59,7 +61,10 @@ public struct StepRecord: Codable, Sendable {
     public var scrutabilityLoss: Float
     public var faithfulnessLoss: Float
     public var klLoss: Float
+    /// L2 norm of the summed gradient before clipping.
     public var gradientNorm: Float
+    /// Soft and PEZ: each term's share of that gradient; nil for RLPrompt.
+    public var termGradientNorms: TermGradientNorms?
     public var batchAccuracy: Double
     public var ids: [Int32]
     public var text: String
@@ -85,6 +90,18 @@ public struct SearchSummary: Codable, Sendable, Equatable {
     /// The objective's terms on the step's batch: the prompt the step started from and the one it ends with.
     public var before: ObjectiveTerms
     public var after: ObjectiveTerms
+}
+
+/// L2 norms of each loss term's weighted gradient for P (its weight included), before clipping: which term steers
+/// the step. nil where the term's weight is 0.
+public struct TermGradientNorms: Codable, Sendable, Equatable {
+    public var task: Float
+    /// λ · scrutability, in the configuration's FluencyGradient form.
+    public var scrutability: Float?
+    /// γ · ‖P − P′‖².
+    public var faithfulness: Float?
+    /// κ · KL(soft ‖ projected), through both prompts.
+    public var kl: Float?
 }
 
 public struct RewardSummary: Codable, Sendable, Equatable {
@@ -197,54 +214,75 @@ public final class PromptTuner: PromptSearch {
         let other = c.method == .soft ? projected : soft
         let examples = batch(at: state.step)
         let labels = examples.map(\.label)
-        var gradient = [Float](repeating: 0, count: n * C)
+        // Each term's weighted gradient for P (n, C), kept apart for its norm in the log; the step takes their sum.
+        let zeros = [Float](repeating: 0, count: n * C)
+        var taskGradient = zeros, klGradient = zeros, scrutabilityGradient = zeros, faithfulnessGradient = zeros
 
         // KL(soft ‖ projected) needs the other prompt's label distribution first.
         var otherScores: [[Float]] = []
         if c.faithfulnessKL > 0 { otherScores = try classifier.labelLogProbabilities(examples, prompt: other) }
 
         let logits = try classifier.forward(examples[...], prompt: trained)
-        var (task, dLogits, correct) = taskLoss(logits, labels: labels)
+        let (task, dTask, correct) = taskLoss(logits, labels: labels)
         var kl: Float = 0
-        var dOther: [Float] = []
+        var dKL: [Float] = [], dOther: [Float] = []
         if c.faithfulnessKL > 0 {
             let K = data.verbalizer.classCount, B = Float(examples.count)
+            dKL = [Float](repeating: 0, count: dTask.count)
             for b in 0..<examples.count {
                 let trainedRow = logSoftmax(Array(logits.row(b)))
                 let (p, q) = c.method == .soft ? (trainedRow, otherScores[b]) : (otherScores[b], trainedRow)
                 let (value, dP, dQ) = klDivergence(p: p, q: q)
                 kl += value / B
                 let (dTrained, dOtherRow) = c.method == .soft ? (dP, dQ) : (dQ, dP)
-                for k in 0..<K { dLogits[b * K + k] += c.faithfulnessKL * dTrained[k] / B }
+                for k in 0..<K { dKL[b * K + k] = c.faithfulnessKL * dTrained[k] / B }
                 dOther += dOtherRow.map { c.faithfulnessKL * $0 / B }
             }
         }
-        try dLogits.withUnsafeBufferPointer { try classifier.promptGradient(dLogits: $0.baseAddress!, prompt: trained, into: &gradient) }
+        try dTask.withUnsafeBufferPointer { try classifier.promptGradient(dLogits: $0.baseAddress!, prompt: trained, into: &taskGradient) }
         if c.faithfulnessKL > 0 {
+            // A second backward through the same forward keeps KL's share apart from the task's (backward is
+            // linear in dLogits; this is the logged norms' one extra cost).
+            try dKL.withUnsafeBufferPointer { try classifier.promptGradient(dLogits: $0.baseAddress!, prompt: trained, into: &klGradient) }
             _ = try classifier.forward(examples[...], prompt: other)
-            try dOther.withUnsafeBufferPointer { try classifier.promptGradient(dLogits: $0.baseAddress!, prompt: other, into: &gradient) }
+            try dOther.withUnsafeBufferPointer { try classifier.promptGradient(dLogits: $0.baseAddress!, prompt: other, into: &klGradient) }
         }
 
+        // Scrutability of the trained prompt with the projected ids as targets. PEZ: the fluency of P′ itself.
+        // Soft, in the full form: the continuous-target NLL of P (each P_i standing in for its nearest token's
+        // output row), so the target side pulls each P_i toward what the model expects after P_<i; the ids only
+        // choose which vocabulary row each P_i replaces in the softmax.
         var scrutability: Float = 0
         if c.scrutability > 0 {
-            scrutability = try gradient.withUnsafeMutableBufferPointer {
-                try fluency.loss(prompt: trained, targets: ids, weight: c.scrutability, gradient: $0.baseAddress!)
+            scrutability = try scrutabilityGradient.withUnsafeMutableBufferPointer {
+                try fluency.loss(prompt: trained, targets: ids, weight: c.scrutability, gradient: $0.baseAddress!, form: c.fluencyGradient)
             }
         }
         var distance: Float = 0
-        if c.faithfulness > 0 { distance = projectionDistance(soft, projected, weight: c.faithfulness, gradient: &gradient) }
+        if c.faithfulness > 0 { distance = projectionDistance(soft, projected, weight: c.faithfulness, gradient: &faithfulnessGradient) }
 
+        let terms = TermGradientNorms(task: l2Norm(taskGradient),
+                                      scrutability: c.scrutability > 0 ? l2Norm(scrutabilityGradient) : nil,
+                                      faithfulness: c.faithfulness > 0 ? l2Norm(faithfulnessGradient) : nil,
+                                      kl: c.faithfulnessKL > 0 ? l2Norm(klGradient) : nil)
+        var gradient = taskGradient
+        for i in gradient.indices { gradient[i] += klGradient[i] + scrutabilityGradient[i] + faithfulnessGradient[i] }
         let norm = clipGradient(&gradient, maxNorm: c.maxGradientNorm)
         var prompt = state.prompt
         state.optimizer.update(&prompt, gradient: gradient)
+        // Langevin noise after the step, before the next projection (see LangevinNoise.swift).
+        let temperature = c.langevinTemperature(atStep: state.step)
+        if temperature > 0 {
+            addLangevinNoise(to: &prompt, learningRate: c.learningRate, temperature: temperature,
+                             seed: c.seed &+ UInt64(state.step) &* 0xA5A5)
+        }
         state.prompt = prompt
-        if c.langevinTemperature > 0 { addLangevinNoise() }
         state.step += 1
 
         var record = StepRecord(
             step: state.step, loss: task + c.scrutability * scrutability + c.faithfulness * distance + c.faithfulnessKL * kl,
             taskLoss: task, scrutabilityLoss: scrutability, faithfulnessLoss: distance, klLoss: kl, gradientNorm: norm,
-            batchAccuracy: Double(correct) / Double(examples.count), ids: ids, text: tokenizer.decode(ids),
+            termGradientNorms: terms, batchAccuracy: Double(correct) / Double(examples.count), ids: ids, text: tokenizer.decode(ids),
             devAccuracy: nil, bestDevAccuracy: state.best?.devAccuracy, bestText: state.best.map { tokenizer.decode($0.ids) },
             seconds: 0)
         if state.step % c.evaluateEvery == 0 || state.step == c.steps { try evaluate(&record) }
@@ -274,12 +312,5 @@ public final class PromptTuner: PromptSearch {
         record.devLoss = loss
         record.bestDevAccuracy = state.best?.devAccuracy
         record.bestText = state.best.map { tokenizer.decode($0.ids) }
-    }
-
-    /// FluentPrompt's Langevin term: Gaussian noise of variance 2·lr·temperature on every coordinate.
-    private func addLangevinNoise() {
-        var rng = SeededGenerator(seed: configuration.seed &+ UInt64(state.step) &* 0xA5A5)
-        let scale = (2 * configuration.learningRate * configuration.langevinTemperature).squareRoot()
-        for i in state.prompt.indices { state.prompt[i] += scale * rng.nextNormal() }
     }
 }

@@ -224,7 +224,7 @@ public final class RLPromptTuner: PromptSearch {
         var record = StepRecord(
             step: progress.step, loss: loss.loss, taskLoss: loss.loss, scrutabilityLoss: summary.logPerplexity,
             faithfulnessLoss: Float(summary.accuracyLost ?? 0), klLoss: 0, gradientNorm: norm,
-            batchAccuracy: terms.reduce(0) { $0 + $1.accuracy } / Double(S), ids: r.ids[best], text: summary.bestSample,
+            termGradientNorms: nil, batchAccuracy: terms.reduce(0) { $0 + $1.accuracy } / Double(S), ids: r.ids[best], text: summary.bestSample,
             devAccuracy: nil, bestDevAccuracy: progress.best?.devAccuracy, bestText: progress.best.map { tokenizer.decode($0.ids) },
             seconds: 0, reward: summary)
         if progress.step % c.evaluateEvery == 0 || progress.step == c.steps { try evaluate(&record) }

@@ -61,6 +61,17 @@ public struct PolicyConfiguration: Codable, Sendable, Equatable {
     public init() {}
 }
 
+/// How the scrutability term's gradient reaches the prompt (see FluencyScorer.loss for both objectives).
+public enum FluencyGradient: String, Codable, Sendable, CaseIterable {
+    /// Context and target (MuCoLa's continuous targets, Kumar et al. 2022): prompt vector i is also the output row
+    /// whose logit position i scores, so the gradient pulls each vector toward what the model expects there, and
+    /// the last one is covered. For a prompt of token embeddings (PEZ's P′) the value equals `context`'s.
+    case full
+    /// Context only: the targets are fixed token ids and the gradient flows through the hidden states that read
+    /// the earlier prompt vectors; nothing reaches the last one. The form before `full`, kept for comparison.
+    case context
+}
+
 public enum PromptInitialization: Codable, Sendable, Equatable {
     case randomTokens
     case text(String)
@@ -83,8 +94,11 @@ public struct TuningConfiguration: Codable, Sendable, Equatable {
     public var faithfulness: Float = 0
     /// κ: weight of KL(label distribution with the soft prompt ‖ with its projection).
     public var faithfulnessKL: Float = 0
-    /// Projected Langevin noise (FluentPrompt, Shi et al. 2022): temperature of the noise added after each step.
+    /// Projected Langevin noise (FluentPrompt, Shi et al. 2022): the temperature β of the noise added after the
+    /// first step; it decays geometrically to 1e-4 at the last (see `langevinTemperature(atStep:)`).
     public var langevinTemperature: Float = 0
+    /// Which gradient the scrutability term gives (soft and PEZ).
+    public var fluencyGradient: FluencyGradient = .full
     public var seed: UInt64 = 0
     public var evaluateEvery = 10
     public var metric: ProjectionMetric = .cosine
@@ -127,6 +141,36 @@ public struct TuningConfiguration: Codable, Sendable, Equatable {
             search.repetitionPenalty >= 0 ? nil : "the repetition penalty cannot be negative",
         ]
         if let problem = problems.compactMap({ $0 }).first { throw TuningError.invalidConfiguration(problem) }
+    }
+}
+
+extension TuningConfiguration {
+    /// Every key is required except `fluencyGradient`: run.json files and prompt files written before it existed
+    /// still read, as `.context`, the only gradient there was then (so resuming such a run asks for
+    /// --fluency-gradient context rather than changing its objective midway).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        method = try c.decode(TuningMethod.self, forKey: .method)
+        promptLength = try c.decode(Int.self, forKey: .promptLength)
+        steps = try c.decode(Int.self, forKey: .steps)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        weightDecay = try c.decode(Float.self, forKey: .weightDecay)
+        maxGradientNorm = try c.decode(Float.self, forKey: .maxGradientNorm)
+        scrutability = try c.decode(Float.self, forKey: .scrutability)
+        faithfulness = try c.decode(Float.self, forKey: .faithfulness)
+        faithfulnessKL = try c.decode(Float.self, forKey: .faithfulnessKL)
+        langevinTemperature = try c.decode(Float.self, forKey: .langevinTemperature)
+        fluencyGradient = try c.decodeIfPresent(FluencyGradient.self, forKey: .fluencyGradient) ?? .context
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        evaluateEvery = try c.decode(Int.self, forKey: .evaluateEvery)
+        metric = try c.decode(ProjectionMetric.self, forKey: .metric)
+        filter = try c.decode(TokenFilter.self, forKey: .filter)
+        initialization = try c.decode(PromptInitialization.self, forKey: .initialization)
+        policy = try c.decode(PolicyConfiguration.self, forKey: .policy)
+        // Added with gcg: older files have neither.
+        search = try c.decodeIfPresent(SearchConfiguration.self, forKey: .search) ?? SearchConfiguration()
+        selection = try c.decodeIfPresent(PromptSelection.self, forKey: .selection) ?? .devAccuracy
     }
 }
 

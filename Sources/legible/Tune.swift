@@ -12,7 +12,8 @@ struct Tune: ParsableCommand {
         discussion: """
         Writes OUT/prompt.safetensors, OUT/log.jsonl (one line per step), OUT/report.json and resumable state.
         Ctrl-C stops after the current step; run again with --resume to continue.
-        soft, pez: loss = task cross-entropy + λ·scrutability (NLL of the projected prompt) + γ·‖P − P′‖² + κ·KL(soft ‖ projected).
+        soft, pez: loss = task cross-entropy + λ·scrutability (NLL of the projected prompt) + γ·‖P − P′‖² + κ·KL(soft ‖ projected);
+        log.jsonl records each term's gradient norm (termGradientNorms).
         rlprompt: reward = 5·z(gap reward) − λ·log-perplexity of the prompt − γ·accuracy lost when its text is tokenized again;
         the policy (frozen --policy-model + MLP) learns by soft Q-learning. Use the "{sentence} {prompt}" template
         (--template rlprompt) so each sentence's key/value cache is computed once and reused for every sampled prompt.
@@ -36,7 +37,8 @@ struct Tune: ParsableCommand {
     @Option(help: "λ, weight of the scrutability (fluency) term.") var scrutability: Float = 0
     @Option(help: "γ, weight of the squared distance to the projection.") var faithfulness: Float = 0
     @Option(name: .customLong("faithfulness-kl"), help: "κ, weight of KL(soft ‖ projected) over the labels.") var faithfulnessKL: Float = 0
-    @Option(help: "Projected Langevin noise temperature (FluentPrompt); 0 disables it.") var langevin: Float = 0
+    @Option(help: "Projected Langevin noise (FluentPrompt): temperature β at the first step, decaying geometrically to 1e-4 at the last; noise √(2·lr·β) per coordinate is added after each step, before the next projection. 0 disables it.") var langevin: Float = 0
+    @Option(name: .customLong("fluency-gradient"), help: ArgumentHelp("How the scrutability gradient reaches the prompt. full: through the context and, as MuCoLa's continuous targets, through each prompt vector standing in for its own token's output row, pulling it toward what the model expects at its position (the last one included); the value is unchanged for pez. context: through the context only, with the projected ids as fixed targets, so the last prompt vector gets no fluency gradient (the earlier form, for comparison). Default full.", valueName: "full|context")) var fluencyGradient: FluencyGradient?
     @Option(help: "Random seed (initialization, batches, noise).") var seed: UInt64 = 0
     @Option(name: .customLong("eval-every"), help: "Dev accuracy every N steps.") var evalEvery = 10
     @Option(help: "Projection metric: cosine, l2 or dot.") var metric: ProjectionMetric = .cosine
@@ -68,15 +70,15 @@ struct Tune: ParsableCommand {
         if method != .rlprompt, policyModel != nil || fluentTopK != nil {
             throw ValidationError("--policy-model and --fluent-top-k apply to --method rlprompt only")
         }
-        if method == .rlprompt, langevin > 0 || faithfulnessKL > 0 || initialization != "random" {
-            throw ValidationError("--langevin, --faithfulness-kl and --initialization apply to --method soft and pez; rlprompt's policy writes its prompts from the start token")
+        if method == .rlprompt, langevin > 0 || faithfulnessKL > 0 || initialization != "random" || fluencyGradient != nil {
+            throw ValidationError("--langevin, --faithfulness-kl, --fluency-gradient and --initialization apply to --method soft and pez; rlprompt's policy writes its prompts from the start token")
         }
         let searchOptions: [Any?] = [candidates, candidatesPerPosition, editBudget, trajectory, repetitionPenalty]
         if method != .gcg, searchOptions.contains(where: { $0 != nil }) {
             throw ValidationError("--candidates, --candidates-per-position, --edit-budget, --trajectory and --repetition-penalty apply to --method gcg only")
         }
-        if method == .gcg, lr != nil || weightDecay != nil || clip != nil || langevin > 0 || faithfulness > 0 || faithfulnessKL > 0 {
-            throw ValidationError("--lr, --weight-decay, --clip, --langevin, --faithfulness and --faithfulness-kl do not apply to --method gcg: it swaps tokens, with no continuous prompt or optimizer")
+        if method == .gcg, lr != nil || weightDecay != nil || clip != nil || langevin > 0 || faithfulness > 0 || faithfulnessKL > 0 || fluencyGradient != nil {
+            throw ValidationError("--lr, --weight-decay, --clip, --langevin, --faithfulness, --faithfulness-kl and --fluency-gradient do not apply to --method gcg: it swaps tokens, with no continuous prompt or optimizer")
         }
         if let candidates, candidates < 1 { throw ValidationError("--candidates must be at least 1") }
         if let candidatesPerPosition, candidatesPerPosition < 1 { throw ValidationError("--candidates-per-position must be at least 1") }
@@ -111,7 +113,7 @@ struct Tune: ParsableCommand {
         c.policy.model = policyModel; c.policy.samplesPerStep = samplesPerStep; c.policy.sampleTopK = sampleTopK
         c.policy.fluentTopK = fluentTopK; c.policy.hiddenWidth = policyHidden
         c.scrutability = scrutability; c.faithfulness = faithfulness; c.faithfulnessKL = faithfulnessKL
-        c.langevinTemperature = langevin; c.seed = seed; c.evaluateEvery = evalEvery; c.metric = metric
+        c.langevinTemperature = langevin; c.fluencyGradient = fluencyGradient ?? .full; c.seed = seed; c.evaluateEvery = evalEvery; c.metric = metric
         c.filter = TokenFilter(excludeNonASCII: excludeNonASCII, excludeNonWords: excludeNonWords, excludeUnstable: excludeUnstable)
         c.initialization = (try? parseInitialization()) ?? .randomTokens
         if let candidates { c.search.candidates = candidates }
@@ -167,6 +169,7 @@ struct Tune: ParsableCommand {
 extension TuningMethod: ExpressibleByArgument {}
 extension ProjectionMetric: ExpressibleByArgument {}
 extension PromptSelection: ExpressibleByArgument {}
+extension FluencyGradient: ExpressibleByArgument {}
 
 /// Set by Ctrl-C (SIGINT); the tuning loop checks it between steps.
 final class InterruptFlag: @unchecked Sendable {

@@ -1,6 +1,7 @@
 // The gradients of every tuning objective with respect to the prompt, against central finite differences.
-// The forward runs in Float, so steps are 1e-2 and the tolerance 2% of the larger of |numeric| and a floor:
-// rounding noise (~1e-7 / 1e-2) is far below that, and these objectives are smooth at this scale.
+// The forward runs in Float, so steps are 1e-2 (unless a test says why not) and the tolerance 2% of the larger of
+// |numeric| and a floor: rounding noise (~1e-7 / 1e-2) is far below that, and these objectives are smooth at this
+// scale. The difference divides by the Float spacing actually stepped, not 2h.
 import Foundation
 import Testing
 import Kernels
@@ -9,16 +10,16 @@ import TestSupport
 @testable import Tuning
 import Evaluation
 
-func expectGradient(_ analytic: [Float], at prompt: PromptEmbeddings, stride step: Int = 5, floor: Double = 1e-3,
+func expectGradient(_ analytic: [Float], at prompt: PromptEmbeddings, stride step: Int = 5, floor: Double = 1e-3, h: Float = 1e-2,
                     _ f: (PromptEmbeddings) throws -> Float) throws {
     var probe = prompt
     for i in Swift.stride(from: 0, to: prompt.values.count, by: step) {
-        probe.values[i] = prompt.values[i] + 1e-2
+        probe.values[i] = prompt.values[i] + h
         let up = Double(try f(probe))
-        probe.values[i] = prompt.values[i] - 1e-2
+        probe.values[i] = prompt.values[i] - h
         let down = Double(try f(probe))
         probe.values[i] = prompt.values[i]
-        let numeric = (up - down) / 2e-2
+        let numeric = (up - down) / (Double(probe.values[i] + h) - Double(probe.values[i] - h))
         #expect(abs(numeric - Double(analytic[i])) <= 0.02 * max(abs(numeric), floor), "coordinate \(i): numeric \(numeric), analytic \(analytic[i])")
     }
 }
@@ -44,13 +45,67 @@ func expectGradient(_ analytic: [Float], at prompt: PromptEmbeddings, stride ste
         try expectGradient(gradient, at: p, floor: 1e-2) { try taskLoss(classifier.forward(examples[...], prompt: $0), labels: labels).loss }
     }
 
-    @Test func scrutabilityGradient() throws {
+    @Test func contextScrutabilityGradient() throws {
         let fluency = FluencyScorer(model: model, start: 50256)
         let p = prompt(seed: 5), targets: [Int32] = [464, 3290, 11, 262]
         var gradient = [Float](repeating: 0, count: p.values.count)
-        let loss = try gradient.withUnsafeMutableBufferPointer { try fluency.loss(prompt: p, targets: targets, weight: 1, gradient: $0.baseAddress!) }
+        let loss = try gradient.withUnsafeMutableBufferPointer {
+            try fluency.loss(prompt: p, targets: targets, weight: 1, gradient: $0.baseAddress!, form: .context)
+        }
         #expect(loss > 0)
-        try expectGradient(gradient, at: p, floor: 1e-2) { try fluency.loss(prompt: $0, targets: targets) }
+        try expectGradient(gradient, at: p, floor: 1e-2) { try fluency.loss(prompt: $0, targets: targets, form: .context) }
+    }
+
+    /// The continuous-target objective off the token rows (a soft prompt: random vectors), on GPT-2 (embedding
+    /// scale 1) and Gemma (√32, which the target logit divides by), against its own value by central differences.
+    @Test(arguments: [false, true])
+    func fullScrutabilityGradient(gemma: Bool) throws {
+        let model: any CausalLM = gemma ? Tiny.gemma() : self.model
+        let fluency = FluencyScorer(model: model, start: gemma ? 2 : 50256)
+        let p = prompt(seed: 8), targets: [Int32] = gemma ? [7, 31, 4, 18] : [464, 3290, 11, 262]
+        var gradient = [Float](repeating: 0, count: p.values.count)
+        var contextOnly = gradient
+        let loss = try gradient.withUnsafeMutableBufferPointer {
+            try fluency.loss(prompt: p, targets: targets, weight: 0.7, gradient: $0.baseAddress!, form: .full)
+        }
+        try contextOnly.withUnsafeMutableBufferPointer {
+            _ = try fluency.loss(prompt: p, targets: targets, weight: 0.7, gradient: $0.baseAddress!, form: .context)
+        }
+        #expect(loss > 0)
+        // Every coordinate here: the last position's row is the part only the target side reaches.
+        try expectGradient(gradient, at: p, stride: 1, floor: 1e-2) { try 0.7 * fluency.loss(prompt: $0, targets: targets, form: .full) }
+        #expect(relativeError(gradient, contextOnly) > 0.1)
+    }
+
+    /// At token embeddings (PEZ's P′) the full form is the plain NLL: same value, and its gradient there checks out
+    /// against that value's differences too. Token rows are small (GPT-2's ~0.02, Gemma's ~0.11 after its scale),
+    /// so a 1e-2 step bends the first norm too much; 3e-3 cuts that error ~10×, while the loss's Float rounding
+    /// (a few ulps of ~4–11, ~3e-6) over 6e-3 stays under the 0.02 × 0.05 floor.
+    @Test(arguments: [false, true])
+    func fullScrutabilityAtTokenEmbeddingsKeepsTheValue(gemma: Bool) throws {
+        let model: any CausalLM = gemma ? Tiny.gemma() : self.model
+        let fluency = FluencyScorer(model: model, start: gemma ? 2 : 50256)
+        let ids: [Int32] = gemma ? [9, 40, 3, 27] : [40, 588, 428, 3807]
+        let projected = try model.promptEmbeddings(of: ids)
+        var gradient = [Float](repeating: 0, count: projected.values.count)
+        let full = try gradient.withUnsafeMutableBufferPointer { try fluency.loss(prompt: projected, targets: ids, gradient: $0.baseAddress!, form: .full) }
+        let context = try fluency.loss(prompt: projected, targets: ids, form: .context)
+        // The target's logit as a dot product of (row × s) / s rather than a GEMM column: a few ulps apart.
+        #expect(abs(full - context) < 1e-5)
+        try expectGradient(gradient, at: projected, stride: 3, floor: 0.05, h: 3e-3) { try fluency.loss(prompt: $0, targets: ids, form: .full) }
+    }
+
+    @Test func onlyTheFullFormReachesTheLastPromptVector() throws {
+        let fluency = FluencyScorer(model: model, start: 50256)
+        let p = prompt(seed: 9), targets: [Int32] = [464, 3290, 11, 262]
+        let last = (3 * 32)..<(4 * 32)
+        for form in FluencyGradient.allCases {
+            var gradient = [Float](repeating: 0, count: p.values.count)
+            try gradient.withUnsafeMutableBufferPointer { _ = try fluency.loss(prompt: p, targets: targets, gradient: $0.baseAddress!, form: form) }
+            // In the context form nothing reads the last vector: its row stays exactly zero.
+            #expect(gradient[last].contains { $0 != 0 } == (form == .full), "\(form)")
+            #expect(gradient[0..<(3 * 32)].contains { $0 != 0 })
+        }
     }
 
     @Test func logPerplexityOfTokensIsTheirMeanNegativeLogLikelihood() throws {
@@ -58,7 +113,7 @@ func expectGradient(_ analytic: [Float], at prompt: PromptEmbeddings, stride ste
         let fluency = FluencyScorer(model: model, start: 50256)
         let ids: [Int32] = [40, 588, 428, 3807]
         let projector = VocabularyProjector(model: model, allowed: [Bool](repeating: true, count: model.vocabularySize))
-        let direct = try fluency.loss(prompt: try projector.embeddings(of: ids), targets: ids)
+        let direct = try fluency.loss(prompt: try projector.embeddings(of: ids), targets: ids, form: .context)
         #expect(try fluency.logPerplexity(of: ids) == direct)
         // And it equals −mean log p(token | prefix) computed from full-sequence next-token distributions.
         let logits = try model.forward(ids: [[50256] + ids]) { .allTokens(of: $0) }

@@ -20,6 +20,12 @@ enum Tiny {
 
     static func model(seed: UInt64 = 3) -> GPT2 { try! GPT2(randomWeightsFor: config, seed: seed) }
 
+    /// A tiny random Gemma 3 (vocabulary 50): its input embeddings are rows × √32, where GPT-2's are rows × 1.
+    static func gemma(seed: UInt64 = 5) -> Gemma3 {
+        Gemma3(randomWeightsFor: Gemma3Config(layers: 2, width: 32, heads: 4, kvHeads: 2, headSize: 8, feedForwardWidth: 48,
+                                              vocabularySize: 50, context: 64, slidingWindow: 3), seed: seed)
+    }
+
     static let positive = ["a great and moving film", "wonderful acting and a fine story", "the best movie of the year",
                            "funny , warm and smart", "a delight from start to finish", "beautiful and true"]
     static let negative = ["a dull and boring mess", "the worst film i have seen", "badly acted and far too long",
