@@ -13,8 +13,8 @@ struct Tune: ParsableCommand {
         Writes OUT/prompt.safetensors, OUT/log.jsonl (one line per step), OUT/report.json and resumable state.
         Ctrl-C stops after the current step; run again with --resume to continue.
         soft, pez: loss = task cross-entropy + λ·scrutability (NLL of the projected prompt) + γ·‖P − P′‖² + κ·KL(soft ‖ projected).
-        rlprompt: reward = 5·z(gap reward) − λ·log-perplexity of the prompt − γ·accuracy lost when its text is tokenized again;
-        the policy (frozen --policy-model + MLP) learns by soft Q-learning. Use the "{sentence} {prompt}" template
+        rlprompt: reward = 5·z(gap reward) − λ·z(log-perplexity of the prompt) − γ·z(accuracy lost when its text is tokenized again),
+        each z-scored across the step's samples; the policy (frozen --policy-model + MLP) learns by soft Q-learning. Use the "{sentence} {prompt}" template
         (--template rlprompt) so each sentence's key/value cache is computed once and reused for every sampled prompt.
         Defaults differing by method: rlprompt uses --prompt-length 5, --lr 5e-5, --clip 5, --weight-decay 0.
         """)
