@@ -1,5 +1,6 @@
-// Measures a prompt on a task's test set: accuracy with the soft prompt, its projection and its text;
-// zero-shot baselines; faithfulness (soft vs projected) and scrutability (how readable the text is).
+// Measures a prompt on a task's test set: accuracy and per-class prediction rates with the soft prompt, its
+// projection and its text; zero-shot baselines; faithfulness (soft vs projected, and soft vs no prompt as the
+// baseline for agreement) and scrutability (how readable the text is).
 import Foundation
 import Models
 import Tokenizers
@@ -49,35 +50,41 @@ public final class PromptEvaluator {
         let empty = PromptEmbeddings.empty(width: model.width)
         let textScores = try classifier.labelLogProbabilities(try task.testWithText(text, tokenizer: tokenizer, limit: testLimit), prompt: empty)
         progress("zero-shot, no prompt")
-        let emptyAccuracy = try classifier.accuracy(try task.testWithText("", tokenizer: tokenizer, limit: testLimit), prompt: empty)
+        let emptyScores = try classifier.labelLogProbabilities(try task.testWithText("", tokenizer: tokenizer, limit: testLimit), prompt: empty)
         progress("zero-shot, manual prompt")
         let manual = task.definition.manualPrompt
-        let manualAccuracy = try classifier.accuracy(try task.testWithText(manual, tokenizer: tokenizer, limit: testLimit), prompt: empty)
+        let manualScores = try classifier.labelLogProbabilities(try task.testWithText(manual, tokenizer: tokenizer, limit: testLimit), prompt: empty)
 
         let softAccuracy = PromptClassifier.accuracy(softScores, examples)
         let projectedAccuracy = PromptClassifier.accuracy(projectedScores, examples)
         let kl = zip(softScores, projectedScores).reduce(0.0) { total, pair in
             total + zip(pair.0, pair.1).reduce(0.0) { $0 + Double(Foundation.exp($1.0)) * Double($1.0 - $1.1) }
         } / Double(max(examples.count, 1))
-        let agreement = Double(zip(softScores, projectedScores).filter { argmax($0.0) == argmax($0.1) }.count) / Double(max(examples.count, 1))
         let cosines = soft.map { projector.cosine($0, ids) } ?? [Float](repeating: 1, count: ids.count)
+        let K = task.verbalizer.ids.count
+        let rates = { (scores: [[Float]]) in ClassRates.predicted(scores, classes: K) }
 
         let fluency = FluencyScorer(model: model, start: tokenizer.specialTokens.beginningOfSequence ?? tokenizer.specialTokens.endOfText ?? 0)
         let readable = ReadabilityMetrics(ids: ids, tokenizer: tokenizer)
         return PromptEvaluation(
             test: RunReport.Test(accuracy: soft == nil ? nil : softAccuracy, accuracyProjected: projectedAccuracy,
-                                 accuracyText: PromptClassifier.accuracy(textScores, examples), examples: examples.count),
-            zeroShot: RunReport.ZeroShot(accuracyEmpty: emptyAccuracy, accuracyManual: manualAccuracy, manualPrompt: manual),
-            faithfulness: RunReport.Faithfulness(kl: kl, agreement: agreement, accuracyGap: softAccuracy - projectedAccuracy,
-                                                 cosineToNearest: cosines.isEmpty ? 1 : Double(cosines.reduce(0, +)) / Double(cosines.count)),
+                                 accuracyText: PromptClassifier.accuracy(textScores, examples), examples: examples.count,
+                                 labelRates: ClassRates.labels(examples, classes: K),
+                                 predictionRates: RunReport.PredictionRates(soft: soft == nil ? nil : rates(softScores),
+                                                                            projected: rates(projectedScores), text: rates(textScores))),
+            zeroShot: RunReport.ZeroShot(accuracyEmpty: PromptClassifier.accuracy(emptyScores, examples),
+                                         accuracyManual: PromptClassifier.accuracy(manualScores, examples), manualPrompt: manual,
+                                         predictionRatesEmpty: rates(emptyScores), predictionRatesManual: rates(manualScores)),
+            faithfulness: RunReport.Faithfulness(kl: kl, agreement: ClassRates.agreement(softScores, projectedScores),
+                                                 accuracyGap: softAccuracy - projectedAccuracy,
+                                                 cosineToNearest: cosines.isEmpty ? 1 : Double(cosines.reduce(0, +)) / Double(cosines.count),
+                                                 agreementEmpty: soft == nil ? nil : ClassRates.agreement(softScores, emptyScores)),
             scrutability: RunReport.Scrutability(logPerplexity: Double(try fluency.logPerplexity(of: tokenizer.encode(text))),
                                                  distinctRatio: readable.distinctRatio, wordRatio: readable.wordRatio,
                                                  oddTokens: readable.oddTokens),
             prompt: RunReport.Prompt(ids: ids, text: text, tokens: tokenizer.readableTokens(for: ids)),
             seconds: Date().timeIntervalSince(started))
     }
-
-    private func argmax(_ x: [Float]) -> Int { x.indices.max { x[$0] < x[$1] } ?? 0 }
 }
 
 /// Readability of a token sequence, independent of the model.

@@ -1,4 +1,5 @@
 // report.json: what a tuning run or an evaluation measured. Every field is documented in the README.
+// Fields added after the first reports are optional, so a sweep still reads the reports of older runs.
 
 public struct RunReport: Codable, Sendable {
     public struct Prompt: Codable, Sendable {
@@ -12,17 +13,37 @@ public struct RunReport: Codable, Sendable {
         public var accuracyProjected: Double
         public var accuracyText: Double
         public var examples: Int
+        /// Share of the test examples of each true label, in label order: what the prediction rates compare to.
+        public var labelRates: [Double]?
+        /// Share of the test examples each prompt variant predicts as each class: a prompt that answers one class
+        /// for everything shows a 1 there, whatever its accuracy.
+        public var predictionRates: PredictionRates?
         enum CodingKeys: String, CodingKey {
             case accuracy, examples
             case accuracyProjected = "accuracy_projected", accuracyText = "accuracy_text"
+            case labelRates = "label_rates", predictionRates = "prediction_rates"
+        }
+    }
+    /// Per prompt variant, the share of examples predicted as each class, in label order.
+    public struct PredictionRates: Codable, Sendable, Equatable {
+        /// With the soft prompt itself (nil for prompts that are only tokens).
+        public var soft: [Double]?
+        public var projected: [Double]
+        public var text: [Double]
+        public init(soft: [Double]?, projected: [Double], text: [Double]) {
+            self.soft = soft; self.projected = projected; self.text = text
         }
     }
     public struct ZeroShot: Codable, Sendable {
         public var accuracyEmpty: Double
         public var accuracyManual: Double
         public var manualPrompt: String
+        /// Share of the test examples predicted as each class with no prompt and with the manual prompt.
+        public var predictionRatesEmpty: [Double]?
+        public var predictionRatesManual: [Double]?
         enum CodingKeys: String, CodingKey {
             case accuracyEmpty = "accuracy_empty", accuracyManual = "accuracy_manual", manualPrompt = "manual_prompt"
+            case predictionRatesEmpty = "prediction_rates_empty", predictionRatesManual = "prediction_rates_manual"
         }
     }
     public struct Faithfulness: Codable, Sendable {
@@ -30,9 +51,12 @@ public struct RunReport: Codable, Sendable {
         public var agreement: Double
         public var accuracyGap: Double
         public var cosineToNearest: Double
+        /// Share of the test examples where the soft prompt and no prompt at all predict the same label: the level
+        /// `agreement` would reach if both prompts stopped doing anything (nil without a soft prompt).
+        public var agreementEmpty: Double?
         enum CodingKeys: String, CodingKey {
             case kl, agreement
-            case accuracyGap = "accuracy_gap", cosineToNearest = "cosine_to_nearest"
+            case accuracyGap = "accuracy_gap", cosineToNearest = "cosine_to_nearest", agreementEmpty = "agreement_empty"
         }
     }
     public struct Scrutability: Codable, Sendable {

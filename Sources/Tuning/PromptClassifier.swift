@@ -37,7 +37,8 @@ public final class PromptClassifier {
         return Double(correct) / Double(examples.count)
     }
 
-    static func predicted(_ scores: [Float]) -> Int { scores.indices.max { scores[$0] < scores[$1] }! }
+    /// The most probable class of one example's scores (the first on a tie): the one definition of a prediction.
+    public static func predicted(_ scores: [Float]) -> Int { scores.indices.max { scores[$0] < scores[$1] }! }
 
     /// Verbalizer logits (B, classes) at the last token of each example; the model keeps the state for backward.
     func forward(_ examples: ArraySlice<EncodedExample>, prompt: PromptEmbeddings) throws -> Logits {

@@ -3,7 +3,8 @@
 // and 180 when it is wrong, averaged; then z-scored across the prompts sampled in a step, so the policy
 // learns which of its own prompts beat the others. Legible adds the interpretability terms: −λ·(the prompt's
 // log-perplexity under the task model) and −γ·(accuracy lost when the prompt is written out as text and
-// tokenized again).
+// tokenized again), each z-scored across the step's prompts like the gap, so λ and γ weigh a term against the
+// gap on the same scale whatever the term's units and however much it varies in a step.
 import Foundation
 
 public struct GapReward: Sendable, Equatable {
@@ -46,6 +47,19 @@ public struct RewardTerms: Codable, Sendable, Equatable {
     public var logPerplexity: Float
     /// Batch accuracy with the prompt's ids minus with its text re-tokenized (0 when the ids survive the round trip).
     public var accuracyLost: Double
-    /// What the learner sees: scale·z(gap) − λ·logPerplexity − γ·accuracyLost.
+    /// What the learner sees: scale·z(gap) − λ·z(logPerplexity) − γ·z(accuracyLost), z across the step's samples
+    /// (see `learnerRewards`).
     public var total: Float
+}
+
+/// The learner's reward for each of a step's S samples: scale·z(gap) − λ·z(logPerplexity) − γ·z(accuracyLost),
+/// every term z-scored across the S samples. Left raw, a penalty's pull would depend on how much it happens to
+/// vary within the step (log-perplexities spread by several nats one step and a tenth of one the next), while the
+/// gap always spreads by one deviation; z-scored, λ = 1 weighs one deviation of log-perplexity as much as
+/// 1/scale of a deviation of gap. A term equal for every sample has z = 0: it prefers no sample, as it should.
+public func learnerRewards(gaps: [Float], logPerplexities: [Float], accuracyLost: [Double],
+                           scale: Float, scrutability λ: Float, faithfulness γ: Float) -> [Float] {
+    precondition(gaps.count == logPerplexities.count && gaps.count == accuracyLost.count, "one value of each term per sample")
+    let (g, p, a) = (zScores(gaps), zScores(logPerplexities), zScores(accuracyLost.map { Float($0) }))
+    return gaps.indices.map { scale * g[$0] - λ * p[$0] - γ * a[$0] }
 }

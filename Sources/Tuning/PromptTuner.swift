@@ -109,6 +109,7 @@ public struct RewardSummary: Codable, Sendable, Equatable {
     public var gap: Float
     public var logPerplexity: Float
     public var accuracyLost: Double?
+    /// The learner's rewards averaged: 0 up to rounding, since every term is z-scored across the samples.
     public var total: Float
     /// Samples whose text, tokenized again, gives other ids.
     public var retokenizationChanged: Int

@@ -1,7 +1,7 @@
 // RLPrompt (Deng et al. 2022) for few-shot classification: a policy — a frozen language model, a trainable
 // MLP on its last hidden state, the frozen tied output embedding — writes prompts token by token from the
-// start token. Each step it samples prompts (top-k), rewards each on a batch of training examples (gap reward,
-// z-scored, minus the scrutability and faithfulness penalties), and takes an Adam step on the soft
+// start token. Each step it samples prompts (top-k), rewards each on a batch of training examples (gap reward
+// minus the scrutability and faithfulness penalties, each term z-scored across the step's prompts), and takes an Adam step on the soft
 // Q-learning loss against a Polyak-averaged target network. Evaluation decodes greedily; the best greedy
 // prompt by dev accuracy is kept. State is plain data, so a run stops after any step and resumes exactly.
 // Dimensions: S samples per step, L prompt length, C width, V vocabulary, W columns of a logit row (V, or the
@@ -159,10 +159,12 @@ public final class RLPromptTuner: PromptSearch {
                 lost[p] = max(0, gaps[p].accuracy - reward.reward(classLogProbabilities: textScores[i], labels: labels).accuracy)
             }
         }
-        let z = zScores(gaps.map(\.reward))
+        let totals = learnerRewards(gaps: gaps.map(\.reward), logPerplexities: perplexities, accuracyLost: lost,
+                                    scale: c.policy.rewardScale, scrutability: c.scrutability, faithfulness: c.faithfulness)
+        // The raw terms are what is logged; only the learner sees the z-scored total.
         let terms = prompts.indices.map { p in
             RewardTerms(gap: gaps[p].reward, accuracy: gaps[p].accuracy, logPerplexity: perplexities[p], accuracyLost: lost[p],
-                        total: c.policy.rewardScale * z[p] - c.scrutability * perplexities[p] - c.faithfulness * Float(lost[p]))
+                        total: totals[p])
         }
         return (terms, changed.count)
     }

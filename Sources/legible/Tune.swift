@@ -14,8 +14,8 @@ struct Tune: ParsableCommand {
         Ctrl-C stops after the current step; run again with --resume to continue.
         soft, pez: loss = task cross-entropy + λ·scrutability (NLL of the projected prompt) + γ·‖P − P′‖² + κ·KL(soft ‖ projected);
         log.jsonl records each term's gradient norm (termGradientNorms).
-        rlprompt: reward = 5·z(gap reward) − λ·log-perplexity of the prompt − γ·accuracy lost when its text is tokenized again;
-        the policy (frozen --policy-model + MLP) learns by soft Q-learning. Use the "{sentence} {prompt}" template
+        rlprompt: reward = 5·z(gap reward) − λ·z(log-perplexity of the prompt) − γ·z(accuracy lost when its text is tokenized again),
+        each z-scored across the step's samples; the policy (frozen --policy-model + MLP) learns by soft Q-learning. Use the "{sentence} {prompt}" template
         (--template rlprompt) so each sentence's key/value cache is computed once and reused for every sampled prompt.
         gcg: each step proposes token swaps from the one-hot gradient (plus, with λ > 0, each token's exact NLL at its
         position), scores --candidates prompts exactly by task cross-entropy + λ·(log-perplexity + repetition penalty),

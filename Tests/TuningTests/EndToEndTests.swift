@@ -58,7 +58,8 @@ func legible(_ arguments: [String]) throws -> CommandResult {
         #expect(report.scrutability.logPerplexity > 0)
         let log = try String(contentsOf: out.appendingPathComponent("log.jsonl"), encoding: .utf8)
         #expect(log.split(separator: "\n").count == 6)
-        #expect(tuned.output.contains("prompt:") && tuned.output.contains("zero-shot:"))
+        #expect(tuned.output.contains("prompt:") && tuned.output.contains("zero-shot:") && tuned.output.contains("predicts:"))
+        #expect(report.test.predictionRates?.soft != nil && report.faithfulness.agreementEmpty != nil)
 
         let evaluated = try legible(["eval", "--model", model.path, "--data", data.path, "--prompt", out.appendingPathComponent("prompt.safetensors").path, "--json"])
         #expect(evaluated.status == 0, "\(evaluated.error)")

@@ -69,6 +69,45 @@ import Evaluation
         #expect(abs(z[0] - (1 - 3) / Float(3.5).squareRoot()) < 1e-3)
     }
 
+    @Test func penaltiesAreZScoredLikeTheGap() {
+        // By hand, population deviations: gaps 10 20 30 40 (mean 25, deviation √125); log-perplexities 2 4 4 6
+        // (mean 4, deviation √2); accuracy lost 0 0 0.5 0 (mean 0.125, deviation √0.046875).
+        let gaps: [Float] = [10, 20, 30, 40], perplexities: [Float] = [2, 4, 4, 6], lost = [0, 0, 0.5, 0]
+        let zGap = gaps.map { Double($0 - 25) / 125.0.squareRoot() }
+        let zPerplexity = perplexities.map { Double($0 - 4) / 2.0.squareRoot() }
+        let zLost = lost.map { ($0 - 0.125) / 0.046875.squareRoot() }
+        let rewards = learnerRewards(gaps: gaps, logPerplexities: perplexities, accuracyLost: lost, scale: 5, scrutability: 0.5, faithfulness: 2)
+        for i in 0..<4 {
+            let expected = 5 * zGap[i] - 0.5 * zPerplexity[i] - 2 * zLost[i]
+            // zScores adds 1e-4 to the deviation: about 1e-4 relative on each term.
+            #expect(abs(Double(rewards[i]) - expected) < 2e-3, "sample \(i): \(rewards[i]) vs \(expected)")
+        }
+        // λ weighs the spread, not the units: log-perplexities ten times as far apart change nothing.
+        let wider = learnerRewards(gaps: gaps, logPerplexities: perplexities.map { 10 * $0 }, accuracyLost: lost,
+                                   scale: 5, scrutability: 0.5, faithfulness: 2)
+        for i in 0..<4 { #expect(abs(wider[i] - rewards[i]) < 1e-3) }
+        // A term equal for every sample prefers none: the gap alone decides.
+        let flat = learnerRewards(gaps: gaps, logPerplexities: [7, 7, 7, 7], accuracyLost: [0, 0, 0, 0],
+                                  scale: 5, scrutability: 3, faithfulness: 3)
+        for i in 0..<4 { #expect(abs(Double(flat[i]) - 5 * zGap[i]) < 2e-3) }
+    }
+
+    @Test func theTunersRewardsCombineTheirRawTermsZScored() throws {
+        let model = Tiny.model(), task = try Tiny.task(template: TaskTemplate.rlprompt)
+        var c = Self.configuration(steps: 1)
+        c.scrutability = 0.7; c.faithfulness = 1.5
+        let tuner = try RLPromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: c)
+        // " The movie is", ",,,", "<|endoftext|>..", " great terrible terrible": log-perplexities far apart.
+        let prompts: [[Int32]] = [[383, 3807, 318], [11, 11, 11], [50256, 13, 13], [1049, 7818, 7818]]
+        let (terms, _) = try tuner.rewards(for: prompts, examples: Array(0..<6))
+        let expected = learnerRewards(gaps: terms.map(\.gap), logPerplexities: terms.map(\.logPerplexity),
+                                      accuracyLost: terms.map(\.accuracyLost), scale: c.policy.rewardScale, scrutability: 0.7, faithfulness: 1.5)
+        #expect(terms.map(\.total) == expected)
+        // The logged terms stay raw: a log-perplexity in nats, not a z-score.
+        #expect(terms.allSatisfy { $0.logPerplexity > 0 })
+        #expect(abs(terms.reduce(0) { $0 + $1.total }) < 1e-3)
+    }
+
     @Test(arguments: [TaskTemplate.rlprompt, TaskTemplate.pez])
     func cachedPrefixesGiveTheFullForwardsLabelProbabilities(template: String) throws {
         let model = Tiny.model(), task = try Tiny.task(template: template)
