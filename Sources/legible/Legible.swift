@@ -1,5 +1,6 @@
 // The `legible` command-line tool: a thin tree of subcommands over the library targets.
 import ArgumentParser
+import Kernels
 
 @main
 struct Legible: ParsableCommand {
@@ -7,4 +8,10 @@ struct Legible: ParsableCommand {
         commandName: "legible",
         abstract: "Tune interpretable soft prompts for causal language models on the CPU.",
         subcommands: [Tune.self, Eval.self, Decode.self, Info.self, Next.self, Generate.self, Verify.self, Tokenize.self, Detokenize.self, Bench.self, Sweep.self])
+
+    static func main() {
+        // OpenBLAS's generic kernels on a CPU it does not know are 6× slower: see BLASCore.
+        BLASCore.reexecutingIfGeneric()
+        main(nil)
+    }
 }

@@ -166,3 +166,26 @@ import Glibc
 #endif
 func _exp(_ x: Double) -> Double { exp(x) }
 func _tanh(_ x: Double) -> Double { tanh(x) }
+
+@Suite struct BLASCoreTests {
+    let avx512: Set<String> = ["fpu", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"]
+
+    @Test func aGenericFallbackOnAnAVX512CPUAsksForTheAVX512Kernels() {
+        #expect(BLASCore.suggested(currentCore: "Prescott", cpuFlags: avx512, environment: [:]) == "SkylakeX")
+        #expect(BLASCore.suggested(currentCore: "Prescott", cpuFlags: avx512.union(["avx512_bf16"]), environment: [:]) == "Cooperlake")
+        #expect(BLASCore.suggested(currentCore: "Prescott", cpuFlags: ["avx2", "fma"], environment: [:]) == "Haswell")
+    }
+
+    @Test func aKnownCoreAUsersChoiceOrAnOldCPUAreLeftAlone() {
+        #expect(BLASCore.suggested(currentCore: "Zen", cpuFlags: avx512, environment: [:]) == nil)
+        #expect(BLASCore.suggested(currentCore: "Prescott", cpuFlags: avx512, environment: ["OPENBLAS_CORETYPE": "Haswell"]) == nil)
+        #expect(BLASCore.suggested(currentCore: "Prescott", cpuFlags: avx512, environment: ["OPENBLAS_CORETYPE": ""]) == nil)
+        #expect(BLASCore.suggested(currentCore: "Prescott", cpuFlags: ["sse3"], environment: [:]) == nil)
+    }
+
+    @Test func cpuFlagsAreReadFromTheFirstProcessor() {
+        let info = "processor\t: 0\nflags\t\t: fpu avx2 avx512f\n\nprocessor\t: 1\nflags\t\t: fpu\n"
+        #expect(BLASCore.cpuFlags(cpuinfo: info) == ["fpu", "avx2", "avx512f"])
+        #expect(BLASCore.cpuFlags(cpuinfo: "no flags here") == [])
+    }
+}
