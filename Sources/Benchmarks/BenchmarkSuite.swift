@@ -28,6 +28,7 @@ public enum BenchmarkSuite {
     public static let gemmaClassify = "gemma3-270m/classify"
     public static let gemmaPEZStep = "gemma3-270m/pez-step"
     public static let gemmaRLPrompt = ["gemma3-270m/rlprompt-reward", "gemma3-270m/rlprompt-reward-recompute", "gemma3-270m/rlprompt-step"]
+    public static let gemmaGCGStep = "gemma3-270m/gcg-step"
     /// Gemma workloads by name, built on the loaded model and batch. Extension point: a new Gemma workload
     /// (e.g. "gemma3-270m/pez-step") adds its name and constructor here and conforms to `Workload`.
     static let gemmaCatalog: [(name: String, make: (Gemma3, GemmaClassifyBatch) throws -> any Workload)] = [
@@ -39,6 +40,9 @@ public enum BenchmarkSuite {
         (gemmaRLPrompt[1], { try GemmaRLPromptRewardWorkload(model: $0, input: $1, recompute: true) }),
         (gemmaRLPrompt[2], { model, input in
             try GemmaRLPromptStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!))
+        }),
+        (gemmaGCGStep, { model, input in
+            try GemmaGCGStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!))
         }),
     ]
 

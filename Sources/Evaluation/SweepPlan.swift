@@ -66,6 +66,17 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     public var fluentTopK: Int?
     public var samplesPerStep: Int?
     public var policyHidden: Int?
+    /// gcg's options (`tune`'s of the same names); nil: its defaults.
+    public var candidates: Int?
+    public var candidatesPerPosition: Int?
+    /// "MAX:MIN", as `tune --edit-budget`.
+    public var editBudget: String?
+    public var trajectory: Int?
+    public var repetitionPenalty: Float?
+    /// soft and pez: "full" or "context", as `tune --fluency-gradient`.
+    public var fluencyGradient = SweepConfiguration.tune.fluencyGradient
+    /// "dev-accuracy" or "dev-loss", as `tune --select`.
+    public var select = SweepConfiguration.tune.selection
 
     public init(model: String) { self.model = model }
 
@@ -79,6 +90,8 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         case evalEvery = "eval_every", excludeNonASCII = "exclude_non_ascii", excludeNonWords = "exclude_non_words"
         case excludeUnstable = "exclude_unstable", maxSentenceTokens = "max_sentence_tokens", testLimit = "test_limit"
         case fluentTopK = "fluent_top_k", samplesPerStep = "samples_per_step", policyHidden = "policy_hidden"
+        case candidates, candidatesPerPosition = "candidates_per_position", editBudget = "edit_budget", trajectory
+        case repetitionPenalty = "repetition_penalty", fluencyGradient = "fluency_gradient", select
     }
 
     public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -144,6 +157,21 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         fluentTopK = try c.decodeIfPresent(Int.self, forKey: .fluentTopK)
         samplesPerStep = try c.decodeIfPresent(Int.self, forKey: .samplesPerStep)
         policyHidden = try c.decodeIfPresent(Int.self, forKey: .policyHidden)
+        candidates = try c.decodeIfPresent(Int.self, forKey: .candidates)
+        candidatesPerPosition = try c.decodeIfPresent(Int.self, forKey: .candidatesPerPosition)
+        editBudget = try c.decodeIfPresent(String.self, forKey: .editBudget)
+        trajectory = try c.decodeIfPresent(Int.self, forKey: .trajectory)
+        repetitionPenalty = try c.decodeIfPresent(Float.self, forKey: .repetitionPenalty)
+        let gradientName = try value(.fluencyGradient, fluencyGradient.rawValue)
+        guard let gradient = FluencyGradient(rawValue: gradientName) else {
+            throw SweepError.invalidValue(key: "fluency_gradient", reason: "unknown form '\(gradientName)'; known: \(FluencyGradient.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        fluencyGradient = gradient
+        let selectName = try value(.select, select.rawValue)
+        guard let selection = PromptSelection(rawValue: selectName) else {
+            throw SweepError.invalidValue(key: "select", reason: "unknown selection '\(selectName)'; known: \(PromptSelection.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        select = selection
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -177,6 +205,13 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         try c.encodeIfPresent(fluentTopK, forKey: .fluentTopK)
         try c.encodeIfPresent(samplesPerStep, forKey: .samplesPerStep)
         try c.encodeIfPresent(policyHidden, forKey: .policyHidden)
+        try c.encodeIfPresent(candidates, forKey: .candidates)
+        try c.encodeIfPresent(candidatesPerPosition, forKey: .candidatesPerPosition)
+        try c.encodeIfPresent(editBudget, forKey: .editBudget)
+        try c.encodeIfPresent(trajectory, forKey: .trajectory)
+        try c.encodeIfPresent(repetitionPenalty, forKey: .repetitionPenalty)
+        try c.encode(fluencyGradient.rawValue, forKey: .fluencyGradient)
+        try c.encode(select.rawValue, forKey: .select)
     }
 
     /// The template text a method's runs use: the one given, else the method's own.
@@ -231,6 +266,12 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         try check((fluentTopK ?? 1) >= 1, .fluentTopK, "must be at least 1")
         try check((samplesPerStep ?? 2) >= 2, .samplesPerStep, "must be at least 2 (rewards are z-scored across the samples)")
         try check((policyHidden ?? 1) >= 1, .policyHidden, "must be at least 1")
+        try check((candidates ?? 1) >= 1, .candidates, "must be at least 1")
+        try check((candidatesPerPosition ?? 1) >= 1, .candidatesPerPosition, "must be at least 1")
+        try check(editBudget.map { EditBudget(parsing: $0).map { $0.minimum >= 1 && $0.maximum >= $0.minimum } ?? false } ?? true,
+                  .editBudget, "must be MAX:MIN with 1 ≤ MIN ≤ MAX, e.g. \"3:1\"")
+        try check((trajectory ?? 0) >= 0, .trajectory, "cannot be negative")
+        try check(repetitionPenalty.map { $0.isFinite && $0 >= 0 } ?? true, .repetitionPenalty, "must be finite and not negative")
         try check(faithfulnessKL.isFinite && faithfulnessKL >= 0, .faithfulnessKL, "cannot be negative")
         try check(langevin.isFinite && langevin >= 0, .langevin, "cannot be negative")
         try check(evalEvery >= 1, .evalEvery, "must be at least 1")
@@ -334,6 +375,15 @@ public struct SweepPlan: Codable, Equatable, Sendable {
                 if let samples = configuration.samplesPerStep { tuning.policy.samplesPerStep = samples }
                 if let hidden = configuration.policyHidden { tuning.policy.hiddenWidth = hidden }
             }
+            if method == .gcg {
+                if let candidates = configuration.candidates { tuning.search.candidates = candidates }
+                if let k = configuration.candidatesPerPosition { tuning.search.candidatesPerPosition = k }
+                if let budget = configuration.editBudget.flatMap(EditBudget.init(parsing:)) { tuning.search.editBudget = budget }
+                if let trajectory = configuration.trajectory { tuning.search.trajectory = trajectory }
+                if let rho = configuration.repetitionPenalty { tuning.search.repetitionPenalty = rho }
+            }
+            if !method.isDiscrete { tuning.fluencyGradient = configuration.fluencyGradient }
+            tuning.selection = configuration.select
             tuning.scrutability = lambda; tuning.faithfulness = gamma; tuning.faithfulnessKL = configuration.faithfulnessKL
             tuning.langevinTemperature = configuration.langevin; tuning.seed = seed
             tuning.evaluateEvery = configuration.evalEvery; tuning.metric = configuration.metric

@@ -19,6 +19,18 @@ public final class KeyValueCache {
 
     func advance(by count: Int) { position += count }
     public func reset() { position = 0 }
+
+    /// A new cache holding the same tokens, with room for `room` more: a shared start that continuations can
+    /// extend without touching this one.
+    public func copy(room: Int) -> KeyValueCache {
+        let copy = KeyValueCache(layers: keys.count, width: width, capacity: position + room)
+        for l in keys.indices {
+            copy.keys[l].pointer.update(from: keys[l].pointer, count: position * width)
+            copy.values[l].pointer.update(from: values[l].pointer, count: position * width)
+        }
+        copy.position = position
+        return copy
+    }
 }
 
 /// Scratch for continuations that leave their caches untouched: a copy of one cache's rows plus the new ones.

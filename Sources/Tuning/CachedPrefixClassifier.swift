@@ -26,19 +26,44 @@ public final class CachedPrefixClassifier {
     /// Class log-probabilities, [prompt][example][class], for every prompt on the examples at `indices`.
     public func labelLogProbabilities(prompts: [[Int32]], examples indices: [Int]) throws -> [[[Float]]] {
         let pairs = prompts.indices.flatMap { p in indices.map { (prompt: p, example: $0) } }
-        var scores = prompts.map { _ in [[Float]]() }
+        let scores = try labelLogProbabilities(pairs.map { (cache: caches[$0.example], tokens: prompts[$0.prompt] + examples[$0.example].suffix) })
+        return prompts.indices.map { p in Array(scores[(p * indices.count)..<((p + 1) * indices.count)]) }
+    }
+
+    /// Class log-probabilities of prompts that all begin with `start`: that start is run once per example (its keys
+    /// and values appended to copies of the examples' caches) and each prompt runs only its remaining tokens.
+    /// [prompt][example][class], as labelLogProbabilities(prompts:examples:) would give for the whole prompts.
+    public func labelLogProbabilities(prompts: [[Int32]], sharing start: [Int32], examples indices: [Int]) throws -> [[[Float]]] {
+        guard !start.isEmpty else { return try labelLogProbabilities(prompts: prompts, examples: indices) }
+        precondition(prompts.allSatisfy { $0.count > start.count && Array($0.prefix(start.count)) == start }, "every prompt begins with the shared start")
+        let extended = indices.map { caches[$0].copy(room: start.count) }
+        let C = model.width
+        let batch = RaggedBatch(lengths: Array(repeating: start.count, count: extended.count))
+        inputs.reserve(batch.tokenCount * C)
+        try model.embed(Array(Array(repeating: start, count: extended.count).joined()), into: inputs.pointer)
+        _ = try model.forward(inputs: inputs.pointer, batch: batch, continuing: extended, extend: true)
+        let pairs = prompts.indices.flatMap { p in indices.indices.map { (prompt: p, slot: $0) } }
+        let scores = try labelLogProbabilities(pairs.map {
+            (cache: extended[$0.slot], tokens: Array(prompts[$0.prompt].dropFirst(start.count)) + examples[indices[$0.slot]].suffix)
+        })
+        return prompts.indices.map { p in Array(scores[(p * indices.count)..<((p + 1) * indices.count)]) }
+    }
+
+    /// Class log-probabilities after each continuation of its cache, in order; caches are left as they were.
+    private func labelLogProbabilities(_ pairs: [(cache: KeyValueCache, tokens: [Int32])]) throws -> [[Float]] {
+        var scores: [[Float]] = []
+        scores.reserveCapacity(pairs.count)
         let C = model.width
         for start in stride(from: 0, to: pairs.count, by: sequencesPerPass) {
             let chunk = pairs[start..<min(start + sequencesPerPass, pairs.count)]
-            let continuations = chunk.map { prompts[$0.prompt] + examples[$0.example].suffix }
-            guard continuations.allSatisfy({ !$0.isEmpty }) else { throw ModelError.emptyBatch }
-            let batch = RaggedBatch(lengths: continuations.map(\.count))
+            guard chunk.allSatisfy({ !$0.tokens.isEmpty }) else { throw ModelError.emptyBatch }
+            let batch = RaggedBatch(lengths: chunk.map(\.tokens.count))
             inputs.reserve(batch.tokenCount * C)
-            try model.embed(continuations.flatMap { $0 }, into: inputs.pointer)
-            let hidden = try model.forward(inputs: inputs.pointer, batch: batch, continuing: chunk.map { caches[$0.example] }, extend: false)
-            for (pair, row) in zip(chunk, batch.lastRows) {
+            try model.embed(chunk.flatMap(\.tokens), into: inputs.pointer)
+            let hidden = try model.forward(inputs: inputs.pointer, batch: batch, continuing: chunk.map(\.cache), extend: false)
+            for row in batch.lastRows {
                 model.headLogits(hidden: hidden + row * C, rows: 1, vocabulary: verbalizer.ids, into: logits.pointer)
-                scores[pair.prompt].append(logSoftmax(Array(logits.buffer)))
+                scores.append(logSoftmax(Array(logits.buffer)))
             }
         }
         return scores

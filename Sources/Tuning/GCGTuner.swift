@@ -58,6 +58,9 @@ public final class GCGTuner: PromptSearch {
     }
 
     public var ids: [Int32] { state.ids ?? [] }
+
+    /// Puts back a state this search had (benchmarks repeat one step).
+    public func restore(_ saved: TuningState) { state = saved }
     public func currentIds() throws -> [Int32] { ids }
 
     public func run(onStep: (StepRecord) throws -> Void) throws {
@@ -157,10 +160,22 @@ public final class GCGTuner: PromptSearch {
 
     // MARK: Exact scores
 
-    /// The objective's terms for each prompt on the training examples at `indices`.
-    func score(_ prompts: [[Int32]], examples indices: [Int]) throws -> [(terms: ObjectiveTerms, correct: Int)] {
+    /// The objective's terms for each prompt on the training examples at `indices`. Prompts that begin with the
+    /// same tokens as `reference` (candidates edited from it) share the work for those tokens: each group with a
+    /// common start runs that start once per example.
+    func score(_ prompts: [[Int32]], examples indices: [Int], reference: [Int32]? = nil) throws -> [(terms: ObjectiveTerms, correct: Int)] {
         let c = configuration, labels = indices.map { scorer.examples[$0].label }
-        let scores = try scorer.labelLogProbabilities(prompts: prompts, examples: indices)
+        var scores = [[[Float]]](repeating: [], count: prompts.count)
+        let groups = Dictionary(grouping: prompts.indices) { p in
+            guard let reference else { return 0 }
+            let shared = zip(prompts[p], reference).prefix { $0 == $1 }.count
+            return min(shared, prompts[p].count - 1)
+        }
+        for (shared, members) in groups.sorted(by: { $0.key < $1.key }) {
+            let start = Array(prompts[members[0]].prefix(shared))
+            let groupScores = try scorer.labelLogProbabilities(prompts: members.map { prompts[$0] }, sharing: start, examples: indices)
+            for (p, score) in zip(members, groupScores) { scores[p] = score }
+        }
         let perplexities = c.scrutability > 0 ? try logPerplexities(prompts) : prompts.map { _ in Float(0) }
         return prompts.indices.map { p in
             let (task, correct) = crossEntropy(scores[p], labels: labels)
@@ -195,7 +210,7 @@ public final class GCGTuner: PromptSearch {
         let edits = c.search.editBudget.positions(atStep: state.step, of: c.steps, promptLength: n)
         let candidates = Self.candidates(from: current, pools: pools, edits: edits, count: c.search.candidates,
                                          seed: c.seed &+ UInt64(state.step) &* 0x6C6)
-        let scored = try score([current] + candidates, examples: indices)
+        let scored = try score([current] + candidates, examples: indices, reference: current)
         let before = scored[0].terms
         let best = scored.indices.dropFirst().min { scored[$0].terms.total < scored[$1].terms.total }
         let accepted = best.map { scored[$0].terms.total < before.total } ?? false

@@ -35,9 +35,12 @@ struct Sweep: ParsableCommand {
               clip \(d.maxGradientNorm) (rlprompt: lr 5e-5, weight_decay 0, clip 5), faithfulness_kl 0,
               langevin 0, eval_every \(d.evaluateEvery), metric "\(d.metric)", initialization "random",
               exclude_non_ascii, exclude_non_words, exclude_unstable (false)
+              fluency_gradient "full" (soft, pez; or "context"), select "dev-accuracy" (or "dev-loss")
             RLPrompt: fluent_top_k (none), samples_per_step 16, policy_hidden 2048
+            gcg: candidates 64, candidates_per_position 64, edit_budget "1:1",
+              trajectory 0, repetition_penalty 4
             Task: data "data/fewshot", template (text, "pez" or "rlprompt"; default
-              "pez", and "rlprompt" for rlprompt runs), verbalizers,
+              "pez", and "rlprompt" for rlprompt and gcg runs), verbalizers,
               max_sentence_tokens 128, test_limit (none)
 
             Paths are relative to the directory `sweep run` starts in. Re-planning

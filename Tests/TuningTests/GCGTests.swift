@@ -66,6 +66,20 @@ import Evaluation
         #expect(scored[1].terms.repetition == 2 * 2 / 4)  // "11 11 11": two repeats of four tokens
     }
 
+    @Test func candidatesSharingTheirStartScoreAsWholePrompts() throws {
+        let gcg = try tuner { $0.scrutability = 0.5 }
+        let current: [Int32] = [464, 3807, 318, 257]
+        let prompts: [[Int32]] = [current, [464, 3807, 318, 11], [464, 13, 318, 257], [40, 3807, 318, 257], [464, 3807, 1110, 13]]
+        let indices = [1, 2, 6, 9]
+        let whole = try gcg.score(prompts, examples: indices)
+        let shared = try gcg.score(prompts, examples: indices, reference: current)
+        for (a, b) in zip(whole, shared) {
+            // Extended caches attend in another grouping of the same sums: 1e-5 relative.
+            #expect(abs(a.terms.task - b.terms.task) < 1e-5 * max(1, a.terms.task) && a.correct == b.correct)
+            #expect(a.terms.logPerplexity == b.terms.logPerplexity)
+        }
+    }
+
     @Test func editBudgetDecaysByACosineFromMaxToMin() {
         let budget = EditBudget(maximum: 5, minimum: 1)
         let T = 100

@@ -80,6 +80,27 @@ struct SweepPlanTests {
         #expect(throws: SweepError.self) { try sweepConfiguration(#"{"model": "m", "samples_per_step": 1}"#).validate() }
     }
 
+    @Test func gcgRunsTakeTheSearchOptionsAndEveryMethodTheSharedOnes() throws {
+        let plan = try SweepPlan(sweepConfiguration(#"""
+            {"model": "m", "methods": ["pez", "gcg"], "prompt_lengths": 5, "candidates": 32, "candidates_per_position": 16,
+             "edit_budget": "3:1", "trajectory": 4, "repetition_penalty": 2, "fluency_gradient": "context", "select": "dev-loss"}
+            """#))
+        let (pez, gcg) = (plan.runs[0].tuning, plan.runs[1].tuning)
+        #expect(gcg.search.candidates == 32 && gcg.search.candidatesPerPosition == 16 && gcg.search.trajectory == 4)
+        #expect(gcg.search.editBudget == EditBudget(maximum: 3, minimum: 1) && gcg.search.repetitionPenalty == 2)
+        #expect(pez.search == SearchConfiguration())  // the search's options are gcg's alone
+        #expect(pez.fluencyGradient == .context && pez.selection == .devLoss && gcg.selection == .devLoss)
+        #expect(plan.configuration.templateText(for: .gcg) == TaskTemplate.rlprompt)
+        for bad in [#"{"model": "m", "edit_budget": "1:3"}"#, #"{"model": "m", "candidates": 0}"#, #"{"model": "m", "trajectory": -1}"#] {
+            #expect(throws: SweepError.self) { try sweepConfiguration(bad).validate() }
+        }
+        #expect(throws: SweepError.self) { try sweepConfiguration(#"{"model": "m", "fluency_gradient": "both"}"#) }
+        #expect(throws: SweepError.self) { try sweepConfiguration(#"{"model": "m", "select": "best"}"#) }
+        // A configuration round-trips through plan.json with the new keys.
+        let again = try SweepConfiguration.decode(JSONEncoder().encode(plan.configuration))
+        #expect(again == plan.configuration)
+    }
+
     @Test func unknownKeysAndBadValuesAreRejectedByName() throws {
         #expect(throws: SweepError.unknownKey("stepz", known: SweepConfiguration.keys)) {
             try sweepConfiguration(#"{"model": "m", "stepz": 3}"#)
