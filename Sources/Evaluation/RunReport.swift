@@ -41,9 +41,12 @@ public struct RunReport: Codable, Sendable {
         /// Share of the test examples predicted as each class with no prompt and with the manual prompt.
         public var predictionRatesEmpty: [Double]?
         public var predictionRatesManual: [Double]?
+        /// The manual prompt's log-perplexity, measured as `scrutability.log_ppl` is: a reference point for readability.
+        public var manualLogPerplexity: Double?
         enum CodingKeys: String, CodingKey {
             case accuracyEmpty = "accuracy_empty", accuracyManual = "accuracy_manual", manualPrompt = "manual_prompt"
             case predictionRatesEmpty = "prediction_rates_empty", predictionRatesManual = "prediction_rates_manual"
+            case manualLogPerplexity = "manual_log_ppl"
         }
     }
     public struct Faithfulness: Codable, Sendable {

@@ -17,11 +17,13 @@ public struct SVGChart {
         public var id: String?
         /// Ringed, and the ring shown in the legend under `frontName`: a point on the front.
         public var highlighted: Bool
+        /// A reference beside the data (a zero-shot baseline), written with class "reference" instead of "point".
+        public var isReference: Bool
 
         public init(x: Double, y: Double, range: ClosedRange<Double>? = nil, label: String? = nil, tooltip: String? = nil,
-                    id: String? = nil, highlighted: Bool = false) {
+                    id: String? = nil, highlighted: Bool = false, isReference: Bool = false) {
             self.x = x; self.y = y; self.range = range; self.label = label; self.tooltip = tooltip; self.id = id
-            self.highlighted = highlighted
+            self.highlighted = highlighted; self.isReference = isReference
         }
     }
 
@@ -143,7 +145,7 @@ public struct SVGChart {
                     svg += "<path class=\"error-bar\" stroke=\"\(color)\" stroke-width=\"1.2\" fill=\"none\" d=\"M\(f(x)) \(f(lo))V\(f(hi))M\(f(x - 4)) \(f(lo))H\(f(x + 4))M\(f(x - 4)) \(f(hi))H\(f(x + 4))\"/>\n"
                 }
                 let (x, y) = (sx(point.x), sy(point.y))
-                svg += "<g class=\"point\"" + (point.id.map { " data-run=\"\(e($0))\"" } ?? "") + ">"
+                svg += "<g class=\"\(point.isReference ? "reference" : "point")\"" + (point.id.map { " data-run=\"\(e($0))\"" } ?? "") + ">"
                 if let tooltip = point.tooltip { svg += "<title>\(e(tooltip))</title>" }
                 if point.highlighted { svg += Self.ring(x: x, y: y) }
                 svg += Self.marker(s.style, x: x, y: y, color: color)

@@ -41,6 +41,27 @@ extension SweepReport {
             + Self.quoted(r.prompt.text)
     }
 
+    /// Reference points beside the runs, one pair per template the runs used (zero-shot accuracy depends on it):
+    /// the task's manual prompt at its own log-perplexity, and no prompt at all at 0 (nothing to read). Means over
+    /// the runs' reports, which all measure the same test examples.
+    func zeroShotReferences(_ members: [Int], firstStyle: Int) -> [SVGChart.Series] {
+        let templates = members.map { results[$0].report.template }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        return templates.enumerated().flatMap { k, template -> [SVGChart.Series] in
+            let reports = members.map { results[$0].report }.filter { $0.template == template }
+            let mean = { (values: [Double]) in values.reduce(0, +) / Double(max(values.count, 1)) }
+            let zero = reports.map(\.zeroShot)
+            let suffix = templates.count > 1 ? ", \(Self.quoted(template))" : ""
+            var series = [SVGChart.Series(name: "no prompt\(suffix)", style: firstStyle + 2 * k, points: [
+                SVGChart.Point(x: 0, y: mean(zero.map(\.accuracyEmpty)), tooltip: "the template with no prompt\(suffix)", isReference: true)])]
+            let perplexities = zero.compactMap(\.manualLogPerplexity)
+            if !perplexities.isEmpty, let manual = zero.first?.manualPrompt {
+                series.append(SVGChart.Series(name: "manual prompt\(suffix)", style: firstStyle + 2 * k + 1, points: [
+                    SVGChart.Point(x: mean(perplexities), y: mean(zero.map(\.accuracyManual)), tooltip: "manual prompt \(Self.quoted(manual))\(suffix)", isReference: true)]))
+            }
+            return series
+        }
+    }
+
     func scatter(task: String, axis: SweepMetric, xLabel: String, title: String, front: [Int]) -> SVGChart {
         let methods = plan.configuration.methods
         let members = results.indices.filter { results[$0].run.task == task }
@@ -53,7 +74,8 @@ extension SweepReport {
             }
             return points.isEmpty ? nil : SVGChart.Series(name: method.rawValue, style: style, points: points)
         }
-        var chart = SVGChart(title: title, xLabel: xLabel, yLabel: accuracy.title, series: series)
+        let references = axis.key == SweepMetric.logPerplexity.key ? zeroShotReferences(members, firstStyle: methods.count) : []
+        var chart = SVGChart(title: title, xLabel: xLabel, yLabel: accuracy.title, series: series + references)
         let frontPoints = front.filter { results[$0].run.task == task }
             .map { (x: axis.value(results[$0].report) ?? .nan, y: accuracy.value(results[$0].report) ?? .nan) }
         chart.front = ParetoFront.staircase(frontPoints, x: .minimize, y: .maximize)

@@ -79,7 +79,7 @@ func fakeReport(_ run: SweepRun, accuracy: Double, logPPL: Double, kl: Double, p
               verbalizers: [" terrible", " great"], steps: run.tuning.steps, bestStep: run.tuning.steps, devAccuracy: 0.5,
               prompt: .init(ids: [1, 2], text: prompt, tokens: ["a", "b"]),
               test: .init(accuracy: accuracy + 0.05, accuracyProjected: accuracy, accuracyText: accuracy - 0.01, examples: 100),
-              zeroShot: .init(accuracyEmpty: 0.5, accuracyManual: 0.6, manualPrompt: "Overall, the movie was"),
+              zeroShot: .init(accuracyEmpty: 0.5, accuracyManual: 0.6, manualPrompt: "Overall, the movie was", manualLogPerplexity: 4.35),
               faithfulness: .init(kl: kl, agreement: 0.9, accuracyGap: 0.05, cosineToNearest: 0.3),
               scrutability: .init(logPerplexity: logPPL, distinctRatio: 1, wordRatio: 0.5, oddTokens: 0),
               timing: .init(seconds: 1, stepsPerSecond: 10, evaluationSeconds: 1))
@@ -183,6 +183,9 @@ struct SweepReportTests {
             // Axes carry ticks and labels; the legend names both methods.
             #expect(xml.text.contains("log-perplexity") || xml.text.contains("KL"))
             #expect(xml.text.contains("accuracy (projected)") && xml.text.contains("pez") && xml.text.contains("soft"))
+            // Readability's references: no prompt and the manual prompt, beside the runs (not counted among them).
+            let isPerplexity = name.contains("log-ppl")
+            #expect(svg.contains("class=\"reference\"") == isPerplexity && xml.text.contains("manual prompt") == isPerplexity, "\(name)")
         }
         for name in ["accuracy-vs-lambda.svg", "log-ppl-vs-lambda.svg"] {
             let xml = XMLSummary.parse(try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8))
