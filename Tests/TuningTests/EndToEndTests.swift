@@ -72,6 +72,12 @@ func legible(_ arguments: [String]) throws -> CommandResult {
         #expect(decoded.output.split(separator: "\n").filter { $0.hasPrefix("  ") }.count == 4)
         #expect(decoded.output.contains("nearest tokens as text"))
 
+        let summary = try legible(["summary", out.path])
+        #expect(summary.status == 0 && summary.output.hasPrefix("pez ") && summary.output.contains("log-ppl"), "\(summary.error)")
+        #expect(summary.output.contains(String(reflecting: report.prompt.text)))
+        let notARun = try legible(["summary", runs.path])
+        #expect(notARun.status != 0 && notARun.error.contains("no report.json"))
+
         let text = try legible(["eval", "--model", model.path, "--data", data.path, "--text", " Movie review:"])
         #expect(text.status == 0 && text.output.contains("text prompt"), "\(text.error)")
     }
@@ -106,6 +112,30 @@ func legible(_ arguments: [String]) throws -> CommandResult {
         #expect(again.prompt.ids == report.prompt.ids && again.test.accuracyProjected == report.test.accuracyProjected)
         let decoded = try legible(["decode", "--model", model.path, "--prompt", prompt])
         #expect(decoded.status == 0 && decoded.output.contains(report.prompt.text.trimmingCharacters(in: .whitespaces)), "\(decoded.output)")
+    }
+
+    @Test func gcgTunesResumesAndWritesItsEdits() throws {
+        let out = runs.appendingPathComponent("gcg")
+        let gcg = { (extra: [String]) in
+            try legible(["tune", "--model", self.model.path, "--data", self.data.path, "--method", "gcg", "--batch", "6",
+                         "--candidates", "8", "--candidates-per-position", "4", "--edit-budget", "2:1", "--trajectory", "2",
+                         "--scrutability", "0.1", "--eval-every", "2", "--initialization", "text: a fine movie", "--out", out.path] + extra)
+        }
+        #expect(try gcg(["--steps", "2"]).status == 0)
+        let resumed = try gcg(["--steps", "4", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.error)")
+        let report = try JSONDecoder().decode(RunReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+        #expect(report.method == "gcg" && report.steps == 4 && report.template == "{sentence} {prompt}")
+        #expect(report.prompt.ids.count == 3 && report.test.accuracy == nil)  // the prompt length follows the text
+        let records = try String(contentsOf: out.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
+            .map { try JSONDecoder().decode(StepRecord.self, from: Data($0.utf8)) }
+        #expect(records.map(\.step) == [1, 2, 3, 4] && records.allSatisfy { $0.search != nil && $0.edits == nil })
+        let accepted = records.filter { $0.search!.accepted }.map(\.step)
+        let editLines = (try? String(contentsOf: out.appendingPathComponent("edits.jsonl"), encoding: .utf8))?.split(separator: "\n") ?? []
+        let edits = try editLines.map { try JSONDecoder().decode(PromptEdit.self, from: Data($0.utf8)) }
+        #expect(Set(edits.map(\.step)) == Set(accepted))  // one or more lines per accepted step, none for the others
+        #expect(try legible(["tune", "--model", model.path, "--data", data.path, "--method", "gcg", "--lr", "0.1", "--out", out.path + "-x"]).status != 0)
+        #expect(try legible(["tune", "--model", model.path, "--data", data.path, "--candidates", "8", "--out", out.path + "-y"]).status != 0)
     }
 
     @Test func resumeContinuesAndRefusesChangedSettings() throws {

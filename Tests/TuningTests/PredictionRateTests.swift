@@ -4,7 +4,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Tuning
-import Evaluation
+@testable import Evaluation
 
 @Suite struct PredictionRateTests {
     /// The most probable class of a row, written out without the library's helpers.
@@ -124,5 +124,17 @@ import Evaluation
         #expect(faithfulness["agreement_empty"] as? Double == 0.25)
         let again = try JSONDecoder().decode(RunReport.self, from: data)
         #expect(again.test.predictionRates == report.test.predictionRates && again.faithfulness.agreementEmpty == 0.25)
+    }
+}
+
+@Suite struct ReadableGoalTests {
+    @Test func aPromptIsReadableOnlyWhenItClearsEveryBar() {
+        let goal = ReadableGoal()
+        let manual = RunReport.Scrutability(logPerplexity: 4.35, distinctRatio: 1, wordRatio: 0.8, oddTokens: 0)
+        #expect(goal.misses(manual).isEmpty)
+        #expect(goal.misses(.init(logPerplexity: 7.01, distinctRatio: 1, wordRatio: 0.8, oddTokens: 0)) == ["log-perplexity above 7"])
+        // " is is is is is": fluent by repetition only.
+        #expect(goal.misses(.init(logPerplexity: 4.4, distinctRatio: 0.2, wordRatio: 1, oddTokens: 0)) == ["under 70% distinct tokens"])
+        #expect(goal.misses(.init(logPerplexity: 16, distinctRatio: 1, wordRatio: 0.4, oddTokens: 2)).count == 3)
     }
 }
