@@ -34,7 +34,9 @@ public struct PromptTask: Sendable {
         test = try encode(data.test)
     }
 
-    public var tuningData: TuningData { TuningData(train: train, dev: dev, verbalizer: verbalizer) }
+    public var tuningData: TuningData {
+        TuningData(train: train, dev: dev, verbalizer: verbalizer, promptFollowsText: template.promptFollowsText)
+    }
 
     /// Test examples with a text prompt substituted into the template ("" for none).
     public func testWithText(_ prompt: String, tokenizer: any Tokenizer, limit: Int? = nil) throws -> [EncodedExample] {

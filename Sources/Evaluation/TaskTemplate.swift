@@ -46,6 +46,11 @@ public struct TaskTemplate: Sendable, Equatable {
         self.text = text
     }
 
+    /// Whether text comes before the prompt, so that the prompt, typed, follows a space.
+    public var promptFollowsText: Bool {
+        !Self.trimTrailing(text.components(separatedBy: "{prompt}")[0]).isEmpty
+    }
+
     /// The example with an n-token slot for a soft or projected prompt.
     public func encode(_ example: LabeledText, tokenizer: any Tokenizer, maxSentenceTokens: Int) throws -> EncodedExample {
         let sentence = Self.truncated(example.text, tokenizer: tokenizer, maxTokens: maxSentenceTokens)

@@ -1,11 +1,11 @@
 // A gradient-guided discrete prompt search (AutoPrompt, Shin et al. 2020; GCG, Zou et al. 2023; ARCA, Jones et
 // al. 2023). The prompt is token ids. Each step:
 //   1. the gradient of the task loss for the one-hot tokens: the prompt rows' input gradient times the
-//      vocabulary's input embeddings, G = dP · (s·E)ᵀ (one GEMM); with λ > 0 each position also adds λ times the
-//      exact NLL of every token there given the prompt before it (ARCA's autoregressive term, read from the
-//      current prompt's own fluency pass);
+//      vocabulary's input embeddings, G = dP · (s·E)ᵀ (one GEMM);
 //   2. the k lowest-scoring allowed tokens per position (plus, with trajectory retrieval, the tokens the best
-//      prompts so far hold there);
+//      prompts so far hold there); with λ > 0 half of them by G alone and half by G plus λ times the exact NLL of
+//      every token there given the prompt before it (ARCA's autoregressive term, read from one forward of the
+//      current prompt);
 //   3. candidates that each change n_t positions (GPO's cosine-decayed edit budget), drawn at random from those
 //      pools;
 //   4. every candidate and the current prompt scored exactly on the step's batch: task cross-entropy +
@@ -50,7 +50,14 @@ public final class GCGTuner: PromptSearch {
             }
             state = saved
         } else {
-            let ids = try PromptTuner.initialIds(configuration, data: data, tokenizer: tokenizer, allowed: allowed)
+            var ids = try PromptTuner.initialIds(configuration, data: data, tokenizer: tokenizer, allowed: allowed)
+            if case .text(let text) = configuration.initialization {
+                ids = tokenizer.encode((data.promptFollowsText ? " " : "") + text.drop { $0 == " " })
+                guard ids.count == configuration.promptLength else {
+                    throw TuningError.initialPromptLength(text: text, tokens: ids.count, expected: configuration.promptLength)
+                }
+            }
+            ids = Self.typed(ids, tokenizer: tokenizer, allowed: allowed, afterText: data.promptFollowsText) ?? ids
             state = TuningState(prompt: try model.promptEmbeddings(of: ids).values,
                                 optimizer: AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay),
                                 ids: ids, trajectory: configuration.search.trajectory > 0 ? [] : nil)
@@ -80,23 +87,26 @@ public final class GCGTuner: PromptSearch {
         let current = ids
         let norm = try oneHotGradient(examples: examples)
         let G = gradientScores.pointer
-        if c.scrutability > 0 {
-            // Row i reads [start, p0 … p(i−1)]: −log p(v | prefix) for every v, exactly.
-            let fluent = try model.forward(ids: [[start] + current]) { _ in HeadRequest(rows: Array(0..<n)) }
-            for i in 0..<n {
-                let row = fluent.pointer + i * V
-                let logSum = logSumExp(UnsafeBufferPointer(start: row, count: V))
-                let out = G + i * V
-                for v in 0..<V { out[v] += c.scrutability * (logSum - row[v]) }
-            }
-        }
         let k = min(c.search.candidatesPerPosition, V)
+        // Lowest scores first: negate into the top-k search, excluded and current tokens never chosen.
+        var negated = [Float](repeating: -.infinity, count: V)
+        func lowest(_ row: UnsafePointer<Float>, position i: Int, count: Int) -> [Int32] {
+            for v in 0..<V { negated[v] = allowed[v] && Int32(v) != current[i] ? -row[v] : -.infinity }
+            return negated.withUnsafeBufferPointer { topIndices($0, k: count) }.filter { negated[$0] > -.infinity }.map(Int32.init)
+        }
+        guard c.scrutability > 0 else { return ((0..<n).map { lowest(G + $0 * V, position: $0, count: k) }, norm) }
+        // With λ > 0, half of each pool comes from the task gradient alone and half from the gradient plus λ times
+        // the exact NLL of each token at its position (row i reads [start, p0 … p(i−1)]): the fluent half alone
+        // proposes probable words that do nothing for the task, and the search stalls on them.
+        let fluent = try model.forward(ids: [[start] + current]) { _ in HeadRequest(rows: Array(0..<n)) }
+        var combined = [Float](repeating: 0, count: V)
         let pools: [[Int32]] = (0..<n).map { i in
-            let row = G + i * V
-            // Lowest scores first: negate into the top-k search, excluded and current tokens never chosen.
-            var negated = [Float](repeating: -.infinity, count: V)
-            for v in 0..<V where allowed[v] && Int32(v) != current[i] { negated[v] = -row[v] }
-            return negated.withUnsafeBufferPointer { topIndices($0, k: k) }.filter { negated[$0] > -.infinity }.map(Int32.init)
+            let task = lowest(G + i * V, position: i, count: (k + 1) / 2)
+            let row = fluent.pointer + i * V, g = G + i * V
+            let logSum = logSumExp(UnsafeBufferPointer(start: row, count: V))
+            for v in 0..<V { combined[v] = g[v] + c.scrutability * (logSum - row[v]) }
+            let readable = combined.withUnsafeBufferPointer { lowest($0.baseAddress!, position: i, count: k) }
+            return task + readable.filter { !task.contains($0) }.prefix(k - task.count)
         }
         return (pools, norm)
     }
@@ -137,6 +147,19 @@ public final class GCGTuner: PromptSearch {
             for i in 0..<n where prompt.ids[i] != current[i] && !pools[i].contains(prompt.ids[i]) { pools[i].append(prompt.ids[i]) }
         }
         return pools
+    }
+
+    /// The ids a person gets by typing this prompt's text into the template (after a space when text precedes the
+    /// prompt), when they are as many and all allowed; nil otherwise. Candidates are scored in this form, so the
+    /// prompt the search hands out reads back as the same ids and its accuracy as text is its accuracy as ids.
+    func typed(_ ids: [Int32]) -> [Int32]? {
+        Self.typed(ids, tokenizer: tokenizer, allowed: allowed, afterText: data.promptFollowsText)
+    }
+
+    static func typed(_ ids: [Int32], tokenizer: any Tokenizer, allowed: [Bool], afterText: Bool) -> [Int32]? {
+        let text = tokenizer.decode(ids).drop { $0 == " " }
+        let again = tokenizer.encode((afterText ? " " : "") + text)
+        return again.count == ids.count && again.allSatisfy({ Int($0) < allowed.count && allowed[Int($0)] }) ? again : nil
     }
 
     /// Up to `count` distinct candidates, each changing `edits` distinct positions to tokens from their pools.
@@ -208,8 +231,11 @@ public final class GCGTuner: PromptSearch {
             for (i, extra) in retrieved().enumerated() { pools[i] += extra.filter { !pools[i].contains($0) } }
         }
         let edits = c.search.editBudget.positions(atStep: state.step, of: c.steps, promptLength: n)
+        // Drawn, then written as a person would type them; a draw whose text reads back otherwise is dropped.
+        var seen: Set<[Int32]> = [current]
         let candidates = Self.candidates(from: current, pools: pools, edits: edits, count: c.search.candidates,
                                          seed: c.seed &+ UInt64(state.step) &* 0x6C6)
+            .compactMap(typed).filter { seen.insert($0).inserted }
         let scored = try score([current] + candidates, examples: indices, reference: current)
         let before = scored[0].terms
         let best = scored.indices.dropFirst().min { scored[$0].terms.total < scored[$1].terms.total }

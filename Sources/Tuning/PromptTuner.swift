@@ -13,9 +13,11 @@ public struct TuningData: Sendable {
     public var train: [EncodedExample]
     public var dev: [EncodedExample]
     public var verbalizer: Verbalizer
+    /// The template has text before the prompt, so a person types the prompt after a space ("{sentence} {prompt}").
+    public var promptFollowsText: Bool
 
-    public init(train: [EncodedExample], dev: [EncodedExample], verbalizer: Verbalizer) {
-        self.train = train; self.dev = dev; self.verbalizer = verbalizer
+    public init(train: [EncodedExample], dev: [EncodedExample], verbalizer: Verbalizer, promptFollowsText: Bool = false) {
+        self.train = train; self.dev = dev; self.verbalizer = verbalizer; self.promptFollowsText = promptFollowsText
     }
 }
 

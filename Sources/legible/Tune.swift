@@ -138,7 +138,10 @@ struct Tune: ParsableCommand {
         }
         var configuration = tuningConfiguration
         // A text initialization sets the prompt's length unless one is given.
-        if promptLength == nil, case .text(let text) = configuration.initialization { configuration.promptLength = tokenizer.encode(text).count }
+        if promptLength == nil, case .text(let text) = configuration.initialization {
+            let typed = method == .gcg && task.template.promptFollowsText ? " " + text.drop { $0 == " " } : text
+            configuration.promptLength = tokenizer.encode(typed).count
+        }
         let job = TuningJob(model: loaded.model, tokenizer: tokenizer, modelName: loaded.name, modelSHA256: try loaded.weightsSHA256(),
                             task: task, configuration: configuration, dataRoot: taskOptions.data, testLimit: taskOptions.testLimit,
                             policyModel: policy)

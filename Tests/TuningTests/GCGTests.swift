@@ -123,6 +123,8 @@ import Evaluation
             #expect(search.accepted == (search.after.total < search.before.total))
             #expect(search.accepted == !(record.edits ?? []).isEmpty)
             for id in record.ids { #expect(gcg.allowed[Int(id)], "excluded token \(id) chosen") }
+            // An accepted prompt is what typing its text after the sentence gives: its text accuracy is its accuracy.
+            if search.accepted { #expect(gcg.typed(record.ids) == record.ids, "\(record.text)") }
         }
         #expect(records.contains { $0.search!.accepted })
         // On one fixed batch, the objective of the final prompt is below the initial prompt's.
@@ -165,5 +167,8 @@ import Evaluation
     @Test func textInitializationStartsFromTheManualPrompt() throws {
         let gcg = try tuner { $0.initialization = .text(" the movie was"); $0.promptLength = 3; $0.steps = 0 }
         #expect(gcg.ids == Tiny.tokenizer.encode(" the movie was"))
+        // After the sentence the prompt is typed after a space, with or without one in the given text.
+        let spaced = try tuner { $0.initialization = .text("the movie was"); $0.promptLength = 3; $0.steps = 0 }
+        #expect(spaced.ids == gcg.ids)
     }
 }
