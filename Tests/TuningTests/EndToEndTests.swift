@@ -134,6 +134,12 @@ func legible(_ arguments: [String]) throws -> CommandResult {
         let editLines = (try? String(contentsOf: out.appendingPathComponent("edits.jsonl"), encoding: .utf8))?.split(separator: "\n") ?? []
         let edits = try editLines.map { try JSONDecoder().decode(PromptEdit.self, from: Data($0.utf8)) }
         #expect(Set(edits.map(\.step)) == Set(accepted))  // one or more lines per accepted step, none for the others
+        #expect(report.test.accuracyText == report.test.accuracyProjected)  // candidates are scored as typed
+        let evaluated = try legible(["eval", "--model", model.path, "--data", data.path, "--prompt",
+                                     out.appendingPathComponent("prompt.safetensors").path, "--json"])
+        #expect(evaluated.status == 0, "\(evaluated.error)")
+        let again = try JSONDecoder().decode(RunReport.self, from: Data(evaluated.output.utf8))
+        #expect(again.prompt.ids == report.prompt.ids && again.test.accuracyProjected == report.test.accuracyProjected)
         #expect(try legible(["tune", "--model", model.path, "--data", data.path, "--method", "gcg", "--lr", "0.1", "--out", out.path + "-x"]).status != 0)
         #expect(try legible(["tune", "--model", model.path, "--data", data.path, "--candidates", "8", "--out", out.path + "-y"]).status != 0)
     }
