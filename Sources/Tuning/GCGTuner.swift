@@ -294,13 +294,8 @@ public final class GCGTuner: PromptSearch {
                                              scrutability: c.scrutability).total)
             }
         }
-        if c.selection.prefers(accuracy: accuracy, loss: loss, over: state.best) {
-            state.best = BestPrompt(step: state.step, devAccuracy: accuracy, ids: prompt, values: state.prompt, devLoss: loss)
-        }
-        record.devAccuracy = accuracy
-        record.devLoss = loss
-        record.bestDevAccuracy = state.best?.devAccuracy
-        record.bestText = state.best.map { tokenizer.decode($0.ids) }
+        BestPrompt.keep(step: state.step, accuracy: accuracy, loss: loss, ids: prompt, values: state.prompt,
+                        selection: c.selection, in: &state.best, record: &record, tokenizer: tokenizer)
     }
 }
 

@@ -44,6 +44,21 @@ public struct TuningState: Codable, Sendable, Equatable {
     public var trajectory: [ScoredPrompt]?
 }
 
+extension BestPrompt {
+    /// After a dev evaluation of the prompt at `step`: replaces `best` when `selection` prefers it, and writes the dev
+    /// fields of the step's record. Every tuner keeps its best prompt this one way.
+    static func keep(step: Int, accuracy: Double, loss: Double?, ids: [Int32], values: [Float], selection: PromptSelection,
+                     in best: inout BestPrompt?, record: inout StepRecord, tokenizer: any Tokenizer) {
+        if selection.prefers(accuracy: accuracy, loss: loss, over: best) {
+            best = BestPrompt(step: step, devAccuracy: accuracy, ids: ids, values: values, devLoss: loss)
+        }
+        record.devAccuracy = accuracy
+        record.devLoss = loss
+        record.bestDevAccuracy = best?.devAccuracy
+        record.bestText = best.map { tokenizer.decode($0.ids) }
+    }
+}
+
 /// A prompt and its objective on the batch where it was accepted.
 public struct ScoredPrompt: Codable, Sendable, Equatable {
     public var ids: [Int32]
@@ -308,12 +323,7 @@ public final class PromptTuner: PromptSearch {
                 loss = Double(task + configuration.scrutability * fluent)
             }
         }
-        if configuration.selection.prefers(accuracy: accuracy, loss: loss, over: state.best) {
-            state.best = BestPrompt(step: state.step, devAccuracy: accuracy, ids: ids, values: state.prompt, devLoss: loss)
-        }
-        record.devAccuracy = accuracy
-        record.devLoss = loss
-        record.bestDevAccuracy = state.best?.devAccuracy
-        record.bestText = state.best.map { tokenizer.decode($0.ids) }
+        BestPrompt.keep(step: state.step, accuracy: accuracy, loss: loss, ids: ids, values: state.prompt,
+                        selection: configuration.selection, in: &state.best, record: &record, tokenizer: tokenizer)
     }
 }

@@ -251,12 +251,7 @@ public final class RLPromptTuner: PromptSearch {
                 loss = Double(task + configuration.scrutability * fluent)
             }
         }
-        if configuration.selection.prefers(accuracy: accuracy, loss: loss, over: progress.best) {
-            progress.best = BestPrompt(step: progress.step, devAccuracy: accuracy, ids: ids, values: prompt.values, devLoss: loss)
-        }
-        record.devAccuracy = accuracy
-        record.devLoss = loss
-        record.bestDevAccuracy = progress.best?.devAccuracy
-        record.bestText = progress.best.map { tokenizer.decode($0.ids) }
+        BestPrompt.keep(step: progress.step, accuracy: accuracy, loss: loss, ids: ids, values: prompt.values,
+                        selection: configuration.selection, in: &progress.best, record: &record, tokenizer: tokenizer)
     }
 }
