@@ -98,7 +98,10 @@ struct Tune: ParsableCommand {
         switch initialization {
         case "random": return .randomTokens
         case "classwords": return .classWords
-        case let value where value.hasPrefix("text:"): return .text(String(value.dropFirst(5)))
+        case let value where value.hasPrefix("text:"):
+            let text = String(value.dropFirst(5))
+            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--initialization text: needs the prompt's words, e.g. text:\"Overall, the movie was\"") }
+            return .text(text)
         default: throw ValidationError("--initialization must be random, classwords or text:<words>")
         }
     }
