@@ -29,7 +29,7 @@ struct Tune: ParsableCommand {
     @Option(help: "soft: continuous prompt (Lester et al.); pez: hard prompt by projected gradients (Wen et al.); rlprompt: policy search (Deng et al.); gcg: gradient-guided token search with exact fluency (AutoPrompt/GCG/ARCA).")
     var method: TuningMethod = .pez
     @Option(name: .customLong("prompt-length"), help: "Prompt tokens (default 10; rlprompt and gcg 5, or the length of an --initialization text).") var promptLength: Int?
-    @Option(help: "Optimization steps.") var steps = 150
+    @Option(help: "Optimization steps (default 150; gcg 30, about 4 minutes of tuning on Gemma 3 270M with 2 cores).") var steps: Int?
     @Option(help: "Training examples per step (rlprompt: examples each sampled prompt is rewarded on).") var batch = 16
     @Option(help: "AdamW learning rate (default 1, in input-embedding units: Gemma 3's coordinates have std ≈ 1, scale it down for models with smaller embeddings; rlprompt: 5e-5 for the policy MLP, as RLPrompt: on SST-2 it needed about 500 steps, 1e-3 learned within 100; see the README).") var lr: Float?
     @Option(name: .customLong("weight-decay"), help: "AdamW decoupled weight decay (default 0.01; rlprompt 0).") var weightDecay: Float?
@@ -62,7 +62,7 @@ struct Tune: ParsableCommand {
 
     func validate() throws {
         if let promptLength, promptLength < 1 { throw ValidationError("--prompt-length must be at least 1") }
-        if steps < 0 { throw ValidationError("--steps cannot be negative") }
+        if let steps, steps < 0 { throw ValidationError("--steps cannot be negative") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         if samplesPerStep < 2 { throw ValidationError("--samples-per-step must be at least 2: rewards are z-scored across the samples") }
@@ -108,7 +108,8 @@ struct Tune: ParsableCommand {
 
     var tuningConfiguration: TuningConfiguration {
         var c = TuningConfiguration(method: method)
-        c.steps = steps; c.batchSize = batch
+        if let steps { c.steps = steps }
+        c.batchSize = batch
         if let promptLength { c.promptLength = promptLength }
         if let lr { c.learningRate = lr }
         if let weightDecay { c.weightDecay = weightDecay }
@@ -155,8 +156,8 @@ struct Tune: ParsableCommand {
         do {
             report = try job.run(in: directory, resume: resume) { event in
                 switch event {
-                case .resumed(let step): console.line("resuming \(out) at step \(step) of \(steps)")
-                case .step(let record): console.progress(record, total: steps)
+                case .resumed(let step): console.line("resuming \(out) at step \(step) of \(configuration.steps)")
+                case .step(let record): console.progress(record, total: configuration.steps)
                 case .evaluating(let label): console.status("evaluating on the test set: \(label)")
                 }
                 if interrupt.isSet { throw InterruptFlag.Interrupted() }
