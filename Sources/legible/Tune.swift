@@ -17,11 +17,13 @@ struct Tune: ParsableCommand {
         rlprompt: reward = 5·z(gap reward) − λ·z(log-perplexity of the prompt) − γ·z(accuracy lost when its text is tokenized again),
         each z-scored across the step's samples; the policy (frozen --policy-model + MLP) learns by soft Q-learning. Use the "{sentence} {prompt}" template
         (--template rlprompt) so each sentence's key/value cache is computed once and reused for every sampled prompt.
-        gcg: each step proposes token swaps from the one-hot gradient (plus, with λ > 0, each token's exact NLL at its
-        position), scores --candidates prompts exactly by task cross-entropy + λ·(log-perplexity + repetition penalty),
-        all in nats, and keeps the best when it lowers that objective; accepted changes go to OUT/edits.jsonl.
+        gcg: each step proposes token swaps from the one-hot gradient (with λ > 0, half of each position's tokens also
+        by their exact NLL there), scores --candidates prompts, as a person would type them, by task cross-entropy +
+        λ·(log-perplexity + repetition penalty), all in nats, and keeps the best when it lowers that objective;
+        accepted changes go to OUT/edits.jsonl. λ 0.1–0.3 is the useful range on SST-2 (see the README).
         Defaults differing by method: rlprompt uses --prompt-length 5, --lr 5e-5, --clip 5, --weight-decay 0;
-        gcg --prompt-length 5 (or the length of --initialization text:…). rlprompt and gcg use the "{sentence} {prompt}" template.
+        gcg --prompt-length 5 (or the length of --initialization text:…) and --steps 30. rlprompt and gcg use the
+        "{sentence} {prompt}" template.
         """)
 
     @OptionGroup var modelOptions: ModelOptions
