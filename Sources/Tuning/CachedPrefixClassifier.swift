@@ -69,6 +69,13 @@ public final class CachedPrefixClassifier {
         return scores
     }
 
+    /// Mean cross-entropy of the true labels and accuracy of one prompt on the examples at `indices` (not empty).
+    public func crossEntropy(prompt: [Int32], examples indices: [Int]) throws -> (loss: Float, accuracy: Double) {
+        let scores = try labelLogProbabilities(prompts: [prompt], examples: indices)[0]
+        let (loss, correct) = Tuning.crossEntropy(scores, labels: indices.map { examples[$0].label })
+        return (loss, Double(correct) / Double(indices.count))
+    }
+
     /// Accuracy of one prompt on the examples at `indices` (all when nil).
     public func accuracy(prompt: [Int32], examples indices: [Int]? = nil) throws -> Double {
         let chosen = indices ?? Array(examples.indices)

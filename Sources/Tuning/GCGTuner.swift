@@ -284,9 +284,8 @@ public final class GCGTuner: PromptSearch {
         let dev = Array(data.train.count..<(data.train.count + data.dev.count))
         var accuracy = 0.0, loss: Double?
         if !dev.isEmpty {
-            let scores = try scorer.labelLogProbabilities(prompts: [prompt], examples: dev)[0]
-            let (task, correct) = crossEntropy(scores, labels: dev.map { scorer.examples[$0].label })
-            accuracy = Double(correct) / Double(dev.count)
+            let task: Float
+            (task, accuracy) = try scorer.crossEntropy(prompt: prompt, examples: dev)
             if c.selection == .devLoss {
                 let fluent = c.scrutability > 0 ? try logPerplexities([prompt])[0] : 0
                 loss = Double(ObjectiveTerms(task: task, logPerplexity: fluent,

@@ -243,9 +243,8 @@ public final class RLPromptTuner: PromptSearch {
         let dev = Array(data.train.count..<(data.train.count + data.dev.count))
         var accuracy = 0.0, loss: Double?
         if !dev.isEmpty {
-            let scores = try classifier.labelLogProbabilities(prompts: [ids], examples: dev)[0]
-            let (task, correct) = crossEntropy(scores, labels: dev.map { classifier.examples[$0].label })
-            accuracy = Double(correct) / Double(dev.count)
+            let task: Float
+            (task, accuracy) = try classifier.crossEntropy(prompt: ids, examples: dev)
             if configuration.selection == .devLoss {
                 let fluent = configuration.scrutability > 0 ? try fluency.logPerplexities([ids])[0] : 0
                 loss = Double(task + configuration.scrutability * fluent)
