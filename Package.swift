@@ -34,11 +34,18 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["CSentencePiece", "WeightFiles"], swiftSettings: optimize),
         .target(name: "Benchmarks", dependencies: ["Kernels", "Models", "WeightFiles", "Tokenizers", "Tuning"], swiftSettings: optimize),
         .target(name: "Tuning", dependencies: ["Models", "Tokenizers", "WeightFiles"], swiftSettings: optimize),
-        .target(name: "Evaluation", dependencies: ["Tuning"], swiftSettings: optimize),
+        // Tasks and data: datasets in any format, task descriptions and presets, templates, label words.
+        .target(name: "Tasks", dependencies: ["Tokenizers", "Tuning"], swiftSettings: optimize),
+        // Runs: one tuning job from start (or resume) to its evaluated report, in its run directory.
+        .target(name: "Runs", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks"], swiftSettings: optimize),
+        // Sweeps: a plan of runs over a grid, run in resumable shards.
+        .target(name: "Sweeps", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks", "Runs"], swiftSettings: optimize),
+        // Reports: a sweep's tables, Pareto fronts and SVG plots.
+        .target(name: "Reports", dependencies: ["Tuning", "Runs", "Sweeps"], swiftSettings: optimize),
         .executableTarget(
             name: "legible",
             dependencies: [
-                "Models", "Tokenizers", "Tuning", "Evaluation", "Benchmarks", "WeightFiles",
+                "Models", "Tokenizers", "Tuning", "Tasks", "Runs", "Sweeps", "Reports", "Benchmarks", "WeightFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimize),
@@ -47,7 +54,7 @@ let package = Package(
         .testTarget(name: "WeightFilesTests", dependencies: ["WeightFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TuningTests", dependencies: ["Tuning", "Evaluation", "TestSupport"]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning", "Tasks", "Runs", "Sweeps", "Reports", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,7 +1,10 @@
 // `legible eval`: measure a saved prompt, or a prompt written as text, on a task's test set.
 import ArgumentParser
-import Evaluation
 import Foundation
+import Reports
+import Runs
+import Sweeps
+import Tasks
 import Tuning
 
 struct Eval: ParsableCommand {

@@ -1,6 +1,9 @@
 // The human-readable summary of a report.
-import Evaluation
 import Foundation
+import Reports
+import Runs
+import Sweeps
+import Tasks
 
 enum ReportText {
     static func summary(_ r: RunReport) -> String {

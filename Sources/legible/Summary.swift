@@ -1,7 +1,10 @@
 // `legible summary RUN…`: one line per finished run, to compare prompts side by side.
 import ArgumentParser
-import Evaluation
 import Foundation
+import Reports
+import Runs
+import Sweeps
+import Tasks
 
 struct Summary: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,11 @@
 // `legible sweep plan|run|report`: the interpretability–performance trade-off as a grid of tune runs, run in
 // shards, merged into one report (tables, Pareto fronts, SVG plots, index.html).
 import ArgumentParser
-import Evaluation
 import Foundation
+import Reports
+import Runs
+import Sweeps
+import Tasks
 import Tuning
 
 struct Sweep: ParsableCommand {

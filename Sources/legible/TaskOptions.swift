@@ -1,7 +1,10 @@
 // Options that choose a task: dataset, split, template, verbalizers.
 import ArgumentParser
-import Evaluation
 import Foundation
+import Reports
+import Runs
+import Sweeps
+import Tasks
 import Tokenizers
 import Tuning
 

@@ -1,9 +1,12 @@
 // `legible tune`: train a prompt on a few-shot task, then measure it. Progress on stderr; results in --out.
 import ArgumentParser
 import Dispatch
-import Evaluation
 import Foundation
 import Models
+import Reports
+import Runs
+import Sweeps
+import Tasks
 import Tuning
 
 struct Tune: ParsableCommand {

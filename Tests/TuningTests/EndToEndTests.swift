@@ -1,8 +1,11 @@
 // The `legible` command end to end on a tiny model: tune → eval → decode, resume, and the exit status and
 // message a user gets for bad input.
 import Foundation
+import Reports
+import Runs
+import Sweeps
+import Tasks
 import Testing
-import Evaluation
 import Tuning
 
 struct CommandResult {

@@ -1,12 +1,15 @@
 // The gradient-guided discrete search (gcg): its one-hot gradient against loss differences, its exact candidate
 // scores against separate evaluations, GPO's edit budget, and the whole search on a tiny model and task.
 import Foundation
-import Testing
 import Kernels
 import Models
+import Reports
+import Runs
+import Sweeps
+import Tasks
 import TestSupport
+import Testing
 @testable import Tuning
-import Evaluation
 
 @Suite struct GCGTests {
     let model = Tiny.model()

@@ -3,12 +3,15 @@
 // |numeric| and a floor: rounding noise (~1e-7 / 1e-2) is far below that, and these objectives are smooth at this
 // scale. The difference divides by the Float spacing actually stepped, not 2h.
 import Foundation
-import Testing
 import Kernels
 import Models
+import Reports
+import Runs
+import Sweeps
+import Tasks
 import TestSupport
+import Testing
 @testable import Tuning
-import Evaluation
 
 func expectGradient(_ analytic: [Float], at prompt: PromptEmbeddings, stride step: Int = 5, floor: Double = 1e-3, h: Float = 1e-2,
                     _ f: (PromptEmbeddings) throws -> Float) throws {

@@ -1,10 +1,13 @@
 // report.json's per-class prediction rates and the empty prompt's agreement with the soft prompt, against counts
 // made here from the classifier's scores; and reports written before these fields still decode.
 import Foundation
-import Testing
+@testable import Runs
+@testable import Sweeps
+@testable import Tasks
 import TestSupport
+import Testing
 @testable import Tuning
-@testable import Evaluation
+@testable import Reports
 
 @Suite struct PredictionRateTests {
     /// The most probable class of a row, written out without the library's helpers.

@@ -1,11 +1,14 @@
 // RLPrompt's parts against direct computations, and the whole learner on a tiny model and task.
 import Foundation
-import Testing
 import Kernels
 import Models
+import Reports
+import Runs
+import Sweeps
+import Tasks
 import TestSupport
+import Testing
 @testable import Tuning
-import Evaluation
 
 @Suite struct RLPromptTests {
     /// The path-consistency loss written out plainly in Double, from its definition (no shared code).

@@ -1,9 +1,12 @@
 // When a run's state reaches state.json: the first step always, later steps only when saving is cheap next to
 // the time since the last save, and whatever is unsaved when the run stops.
 import Foundation
+@testable import Runs
+@testable import Sweeps
+@testable import Tasks
 import Testing
-@testable import Evaluation
 import Tuning
+@testable import Reports
 
 struct StateSaverTests {
     func savedStep(_ directory: RunDirectory) throws -> Int? {

@@ -1,8 +1,11 @@
 // `legible sweep plan/run/report` through the executable on the tiny model: a 2×2 grid (pez, soft × λ 0, 0.5)
 // run in two shards, reported after each, and the messages a user gets for a changed or wrong configuration.
 import Foundation
+import Reports
+import Runs
+import Sweeps
+import Tasks
 import Testing
-import Evaluation
 
 @Suite(.serialized) struct SweepEndToEndTests {
     let model: URL

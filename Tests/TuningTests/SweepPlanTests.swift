@@ -1,8 +1,11 @@
 // Sweep plans: the grid expands to every combination once with stable ids, the configuration file is read
 // strictly, a sweep refuses a different plan, and shards partition the runs.
 import Foundation
+import Reports
+import Runs
+import Sweeps
+import Tasks
 import Testing
-import Evaluation
 import Tuning
 
 func sweepConfiguration(_ json: String) throws -> SweepConfiguration {

@@ -1,12 +1,15 @@
 // Sweep reports: the Pareto front on hand-made points, escaping, statistics, and the report's files — SVG
 // and index.html parse as XML, with one point per run, and prompts survive every format unchanged.
 import Foundation
-import Testing
-#if canImport(FoundationXML)
 import FoundationXML
-#endif
-@testable import Evaluation
+@testable import Runs
+@testable import Sweeps
+@testable import Tasks
+import Testing
 import Tuning
+#if canImport(FoundationXML)
+#endif
+@testable import Reports
 
 /// Counts elements and collects text of an XML document; `error` is set when it is not well-formed.
 final class XMLSummary: NSObject, XMLParserDelegate {

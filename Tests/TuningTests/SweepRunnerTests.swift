@@ -1,8 +1,11 @@
 // Running a sweep in-process on the tiny model: a sweep stopped mid-run resumes that run and skips the
 // finished ones, ending where an uninterrupted sweep ends; a failing run does not stop the others.
 import Foundation
+import Reports
+import Runs
+import Sweeps
+import Tasks
 import Testing
-import Evaluation
 import Tuning
 
 struct SweepRunnerTests {

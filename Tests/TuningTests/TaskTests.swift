@@ -1,11 +1,14 @@
 // Tasks from disk: templates, verbalizers, prompt files, and the errors a user sees for bad input.
 import Foundation
-import Testing
 import Kernels
 import Models
+import Reports
+import Runs
+import Sweeps
+import Tasks
+import Testing
 import Tokenizers
 @testable import Tuning
-import Evaluation
 
 @Suite struct TaskTests {
     let tokenizer = Tiny.tokenizer

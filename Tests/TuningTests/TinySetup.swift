@@ -3,10 +3,13 @@
 import Foundation
 import Kernels
 import Models
+import Reports
+import Runs
+import Sweeps
+import Tasks
 import Tokenizers
-@testable import Tuning
-import Evaluation
 import WeightFiles
+@testable import Tuning
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let gpt2TokenizerFiles = repositoryRoot.appendingPathComponent("Tests/TokenizersTests/Fixtures")

@@ -1,11 +1,14 @@
 // The tuners on a tiny model and task: they lower the training loss, track the best prompt, resume exactly.
 import Foundation
-import Testing
 import Kernels
 import Models
+import Reports
+import Runs
+import Sweeps
+import Tasks
 import TestSupport
+import Testing
 @testable import Tuning
-import Evaluation
 
 @Suite struct TunerTests {
     @Test(arguments: [TuningMethod.soft, .pez])

@@ -1,6 +1,7 @@
 // The bar a prompt must clear to count as readable in Legible's reports: what a person could paste into a paper.
 // Log-perplexity at most 7 nats per token (the manual prompt "Overall, the movie was" is at 4.35 under Gemma 3
 // 270M; tuned PEZ prompts sit at 14–19), at least 60% whole words, at least 70% distinct tokens, and no odd tokens.
+import Tasks
 
 public struct ReadableGoal: Sendable, Equatable {
     public var maxLogPerplexity = 7.0

@@ -1,5 +1,7 @@
 // The Pareto front of points with two objectives: the points no other point beats in one objective without
 // losing in the other. Used for accuracy vs log-perplexity and accuracy vs KL in sweep reports.
+import Runs
+import Sweeps
 
 public enum ParetoGoal: Sendable {
     case maximize, minimize

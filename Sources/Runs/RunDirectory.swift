@@ -2,6 +2,7 @@
 // StateSaver decides), log.jsonl (one line per step), prompt.safetensors and report.json (written atomically at
 // the end), and for gcg edits.jsonl (one line per accepted token change).
 import Foundation
+import Tasks
 import Tuning
 
 public struct RunSettings: Codable, Sendable, Equatable {
@@ -158,13 +159,13 @@ struct StateSaver {
 }
 
 extension JSONEncoder {
-    static var sortedKeys: JSONEncoder {
+    public static var sortedKeys: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 
-    static var prettySorted: JSONEncoder {
+    public static var prettySorted: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return encoder

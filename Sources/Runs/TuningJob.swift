@@ -2,6 +2,7 @@
 // prompt file. `legible tune` runs one; a sweep runs many.
 import Foundation
 import Models
+import Tasks
 import Tokenizers
 import Tuning
 

@@ -3,6 +3,8 @@
 // sweep, run again, continues where it stopped.
 import Foundation
 import Models
+import Runs
+import Tasks
 import Tokenizers
 import Tuning
 

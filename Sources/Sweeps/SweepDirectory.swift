@@ -1,6 +1,8 @@
 // A sweep's folder: plan.json (the expanded grid), runs/<id>-…/ (one `tune` run directory per run) and
 // report/ (written by `legible sweep report`). Shards on other machines write into the same folder.
 import Foundation
+import Runs
+import Tasks
 import Tuning
 
 /// Where a run of the plan stands on disk.

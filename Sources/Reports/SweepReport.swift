@@ -2,6 +2,8 @@
 // deviation, and the Pareto fronts of accuracy vs log-perplexity and accuracy vs KL; as CSV and Markdown.
 // The plots are in SweepReportCharts.swift, the HTML page and the report folder in SweepReportPage.swift.
 import Foundation
+import Runs
+import Sweeps
 import Tuning
 
 /// Which test accuracy the plots and fronts use (the tables show all three).

@@ -1,6 +1,7 @@
 // How predictions spread over the classes, and how often two prompts predict alike. A prompt that answers one
 // class for every example is visible here whatever its accuracy; so is agreement that only means "both do nothing".
 // Dimensions: N examples, K classes (label order, as the verbalizer lists them).
+import Tasks
 import Tuning
 
 public enum ClassRates {

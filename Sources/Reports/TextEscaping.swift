@@ -1,6 +1,8 @@
 // Escaping for the text formats reports are written in: XML/HTML (SVG plots, index.html), CSV (RFC 4180) and
 // Markdown tables. Prompts are arbitrary Unicode and may hold '<', '&', quotes, '|' and control characters.
 import Foundation
+import Runs
+import Sweeps
 
 public enum TextEscaping {
     /// Text for XML or HTML content and attribute values. Characters XML 1.0 forbids (C0 controls other than tab,

@@ -1,5 +1,6 @@
 // report.json: what a tuning run or an evaluation measured. Every field is documented in the README.
 // Fields added after the first reports are optional, so a sweep still reads the reports of older runs.
+import Tasks
 
 public struct RunReport: Codable, Sendable {
     public struct Prompt: Codable, Sendable {

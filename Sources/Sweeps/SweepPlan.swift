@@ -2,6 +2,8 @@
 // × seeds) expanded into numbered runs, each an ordinary `tune` run. Measures the interpretability–performance
 // trade-off of Patel et al. 2025 ("Towards Interpretable Soft Prompts") as a grid.
 import Foundation
+import Runs
+import Tasks
 import Tuning
 
 public enum SweepError: Error, CustomStringConvertible, Equatable {

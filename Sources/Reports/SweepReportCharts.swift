@@ -2,6 +2,8 @@
 // run, numbered, a colour and marker per method, the Pareto front as a step line), and accuracy and
 // log-perplexity against λ (a line per method, mean over split seeds and seeds with min–max bars).
 import Foundation
+import Runs
+import Sweeps
 import Tuning
 
 public struct SweepChart {

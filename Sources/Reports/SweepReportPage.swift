@@ -2,6 +2,8 @@
 // the plots inline, the tables and the prompts, and reads offline (no scripts, fonts or links outside it).
 // The page is well-formed XML as well as HTML, so the tests can parse it.
 import Foundation
+import Runs
+import Sweeps
 
 extension SweepReport.Table {
     public func html() -> String {

@@ -2,6 +2,8 @@
 // vertical error bars, point labels and tooltips, a step line (a Pareto front), axes with "nice" ticks
 // (Heckbert, "Nice numbers for graph labels", Graphics Gems 1990) and a legend. No plotting library.
 import Foundation
+import Runs
+import Sweeps
 
 public struct SVGChart {
     public struct Point {

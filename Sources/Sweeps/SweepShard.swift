@@ -1,6 +1,8 @@
 // Which runs of a sweep one process takes: shard i of n holds the runs whose index % n == i (indices from 0),
 // so n processes, on one machine or many, share a sweep without talking to each other.
 import Foundation
+import Runs
+import Tasks
 
 public struct SweepShard: Equatable, Sendable, CustomStringConvertible {
     public let index: Int

@@ -3,6 +3,7 @@
 // baseline for agreement) and scrutability (how readable the text is).
 import Foundation
 import Models
+import Tasks
 import Tokenizers
 import Tuning
 
