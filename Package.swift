@@ -37,7 +37,7 @@ let package = Package(
         // Tasks and data: datasets in any format, task descriptions and presets, templates, label words.
         .target(name: "Tasks", dependencies: ["Tokenizers", "Tuning"], swiftSettings: optimize),
         // Runs: one tuning job from start (or resume) to its evaluated report, in its run directory.
-        .target(name: "Runs", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks"], swiftSettings: optimize),
+        .target(name: "Runs", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks", "WeightFiles"], swiftSettings: optimize),
         // Sweeps: a plan of runs over a grid, run in resumable shards.
         .target(name: "Sweeps", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks", "Runs"], swiftSettings: optimize),
         // Reports: a sweep's tables, Pareto fronts and SVG plots.
@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "WeightFilesTests", dependencies: ["WeightFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning", "Tasks", "Runs", "Sweeps", "Reports", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

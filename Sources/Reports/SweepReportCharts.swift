@@ -56,9 +56,10 @@ extension SweepReport {
             var series = [SVGChart.Series(name: "no prompt\(suffix)", style: firstStyle + 2 * k, points: [
                 SVGChart.Point(x: 0, y: mean(zero.map(\.accuracyEmpty)), tooltip: "the template with no prompt\(suffix)", isReference: true)])]
             let perplexities = zero.compactMap(\.manualLogPerplexity)
-            if !perplexities.isEmpty, let manual = zero.first?.manualPrompt {
+            let manualAccuracies = zero.compactMap(\.accuracyManual)
+            if !perplexities.isEmpty, !manualAccuracies.isEmpty, let manual = zero.first?.manualPrompt ?? nil {
                 series.append(SVGChart.Series(name: "manual prompt\(suffix)", style: firstStyle + 2 * k + 1, points: [
-                    SVGChart.Point(x: mean(perplexities), y: mean(zero.map(\.accuracyManual)), tooltip: "manual prompt \(Self.quoted(manual))\(suffix)", isReference: true)]))
+                    SVGChart.Point(x: mean(perplexities), y: mean(manualAccuracies), tooltip: "manual prompt \(Self.quoted(manual))\(suffix)", isReference: true)]))
             }
             return series
         }

@@ -52,9 +52,12 @@ public final class PromptEvaluator {
         let textScores = try classifier.labelLogProbabilities(try task.testWithText(text, tokenizer: tokenizer, limit: testLimit), prompt: empty)
         progress("zero-shot, no prompt")
         let emptyScores = try classifier.labelLogProbabilities(try task.testWithText("", tokenizer: tokenizer, limit: testLimit), prompt: empty)
-        progress("zero-shot, manual prompt")
         let manual = task.definition.manualPrompt
-        let manualScores = try classifier.labelLogProbabilities(try task.testWithText(manual, tokenizer: tokenizer, limit: testLimit), prompt: empty)
+        var manualScores: [[Float]]?
+        if let manual {
+            progress("zero-shot, manual prompt")
+            manualScores = try classifier.labelLogProbabilities(try task.testWithText(manual, tokenizer: tokenizer, limit: testLimit), prompt: empty)
+        }
 
         let softAccuracy = PromptClassifier.accuracy(softScores, examples)
         let projectedAccuracy = PromptClassifier.accuracy(projectedScores, examples)
@@ -74,9 +77,9 @@ public final class PromptEvaluator {
                                  predictionRates: RunReport.PredictionRates(soft: soft == nil ? nil : rates(softScores),
                                                                             projected: rates(projectedScores), text: rates(textScores))),
             zeroShot: RunReport.ZeroShot(accuracyEmpty: PromptClassifier.accuracy(emptyScores, examples),
-                                         accuracyManual: PromptClassifier.accuracy(manualScores, examples), manualPrompt: manual,
-                                         predictionRatesEmpty: rates(emptyScores), predictionRatesManual: rates(manualScores),
-                                         manualLogPerplexity: Double(try fluency.logPerplexity(of: tokenizer.encode(manual)))),
+                                         accuracyManual: manualScores.map { PromptClassifier.accuracy($0, examples) }, manualPrompt: manual,
+                                         predictionRatesEmpty: rates(emptyScores), predictionRatesManual: manualScores.map(rates),
+                                         manualLogPerplexity: try manual.map { Double(try fluency.logPerplexity(of: tokenizer.encode($0))) }),
             faithfulness: RunReport.Faithfulness(kl: kl, agreement: ClassRates.agreement(softScores, projectedScores),
                                                  accuracyGap: softAccuracy - projectedAccuracy,
                                                  cosineToNearest: cosines.isEmpty ? 1 : Double(cosines.reduce(0, +)) / Double(cosines.count),

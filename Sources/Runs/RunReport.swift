@@ -37,8 +37,9 @@ public struct RunReport: Codable, Sendable {
     }
     public struct ZeroShot: Codable, Sendable {
         public var accuracyEmpty: Double
-        public var accuracyManual: Double
-        public var manualPrompt: String
+        /// With the task's manual prompt; nil when the task gives none (a description without "manual_prompt").
+        public var accuracyManual: Double?
+        public var manualPrompt: String?
         /// Share of the test examples predicted as each class with no prompt and with the manual prompt.
         public var predictionRatesEmpty: [Double]?
         public var predictionRatesManual: [Double]?

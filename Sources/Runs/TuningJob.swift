@@ -79,7 +79,7 @@ public struct TuningJob {
         let metadata = PromptMetadata(model: modelName, modelSHA256: modelSHA256, method: configuration.method.rawValue,
                                       task: task.definition.name, split: task.split, template: task.template.text,
                                       verbalizers: task.verbalizer.words, ids: ids, text: evaluation.prompt.text,
-                                      configuration: configuration)
+                                      configuration: configuration, data: dataRoot, taskDescription: task.resolvedDescription)
         try PromptFile(prompt: soft, metadata: metadata).write(to: directory.prompt)
         let seconds = tuner.state.seconds
         let report = RunReport(

@@ -241,14 +241,15 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         try distinct(methods, .methods)
         try distinct(tasks, .tasks)
         for task in tasks {
-            let definition: TaskDefinition
-            do { definition = try TaskCatalog.task(named: task) } catch {
-                throw SweepError.invalidValue(key: "tasks", reason: "\(error)")
+            try check(!task.isEmpty && !task.contains("/"), .tasks, "a task is a folder name under data, such as sst-2")
+            // Checked here when the data is on this machine (a cluster may hold it elsewhere): a typo costs no run.
+            let root = URL(fileURLWithPath: data)
+            if TaskData.isDirectory(root) && !TaskData.isDirectory(root.appendingPathComponent(task)) {
+                throw SweepError.invalidValue(key: "tasks", reason: "\(DatasetError.missingTask(task, root: data, available: TaskData.tasks(in: root)))")
             }
-            try check(task == definition.name, .tasks, "write task names in lower case ('\(definition.name)')")
-            if let verbalizers {
-                try check(verbalizers.count == definition.classes, .verbalizers,
-                          "\(task) has \(definition.classes) classes; \(verbalizers.count) verbalizers given")
+            // Other tasks' class counts are known only from their data, when their runs load it.
+            if let preset = TaskCatalog.preset(named: task), let words = preset.labelWords, let verbalizers {
+                try check(verbalizers.count == words.count, .verbalizers, "\(task) has \(words.count) classes; \(verbalizers.count) verbalizers given")
             }
         }
         try distinct(splits, .splits)

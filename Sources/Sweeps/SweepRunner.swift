@@ -72,8 +72,8 @@ public struct SweepRunner {
                 let key = "\(run.task)/\(run.split)/\(template)"
                 let loaded = tasks[key] ?? Result {
                     try PromptTask(name: run.task, split: run.split, dataRoot: URL(fileURLWithPath: config.data),
-                                   template: template, verbalizers: config.verbalizers, tokenizer: tokenizer,
-                                   maxSentenceTokens: config.maxSentenceTokens)
+                                   overrides: TaskDescription(labelWords: config.verbalizers, template: config.template),
+                                   defaultTemplate: template, tokenizer: tokenizer, maxSentenceTokens: config.maxSentenceTokens)
                 }
                 tasks[key] = loaded
                 let job = TuningJob(model: model, tokenizer: tokenizer, modelName: modelName, modelSHA256: modelSHA256,

@@ -1,4 +1,4 @@
-// A task ready to tune and evaluate on: dataset split, template and verbalizers, encoded for one tokenizer.
+// A task ready to tune and evaluate on: dataset split, template and label words, encoded for one tokenizer.
 import Foundation
 import Tokenizers
 import Tuning
@@ -6,6 +6,8 @@ import Tuning
 public struct PromptTask: Sendable {
     public let definition: TaskDefinition
     public let split: String
+    /// The data root the task was read from.
+    public let dataRoot: URL
     public let template: TaskTemplate
     public let verbalizer: Verbalizer
     public let data: FewShotSplit
@@ -14,24 +16,39 @@ public struct PromptTask: Sendable {
     public let dev: [EncodedExample]
     public let test: [EncodedExample]
 
-    public init(name: String, split: String, dataRoot: URL, template: String, verbalizers: [String]? = nil,
-                tokenizer: any Tokenizer, maxSentenceTokens: Int = 128) throws {
-        definition = try TaskCatalog.task(named: name)
-        self.split = split
-        self.template = try TaskTemplate(template)
-        let words = verbalizers ?? definition.verbalizers
-        guard words.count == definition.classes else {
-            throw TuningError.invalidConfiguration("\(definition.name) has \(definition.classes) classes; \(words.count) verbalizers given")
-        }
-        verbalizer = try Verbalizer(words: words, tokenizer: tokenizer)
-        data = try FewShotSplit.load(root: dataRoot, dataset: definition.name, split: split, classes: definition.classes)
+    /// Reads and encodes a task. `overrides` are the user's flags (label words, template, manual prompt, columns);
+    /// the task's template, when neither the flags nor task.json give one, is `defaultTemplate` (the method's own).
+    public init(name: String, split: String?, dataRoot: URL, overrides: TaskDescription = TaskDescription(),
+                defaultTemplate: String = TaskTemplate.pez, tokenizer: any Tokenizer, maxSentenceTokens: Int = 128) throws {
+        let loaded = try TaskData(name: name, split: split, root: dataRoot, overrides: overrides)
+        definition = loaded.definition
+        self.split = loaded.split
+        self.dataRoot = dataRoot
+        template = try TaskTemplate(TaskTemplate.text(named: definition.template ?? defaultTemplate))
+        verbalizer = try Verbalizer(words: definition.labelWords, tokenizer: tokenizer)
+        data = loaded.data
         self.maxSentenceTokens = maxSentenceTokens
-        let encode = { [template = self.template] (rows: [LabeledText]) in
+        let encode = { [template] (rows: [LabeledText]) in
             try rows.map { try template.encode($0, tokenizer: tokenizer, maxSentenceTokens: maxSentenceTokens) }
         }
         train = try encode(data.train)
         dev = try encode(data.dev)
         test = try encode(data.test)
+    }
+
+    /// A task with this template and, when given, these label words (tests and scripts).
+    public init(name: String, split: String, dataRoot: URL, template: String, verbalizers: [String]? = nil,
+                tokenizer: any Tokenizer, maxSentenceTokens: Int = 128) throws {
+        try self.init(name: name, split: split, dataRoot: dataRoot, overrides: TaskDescription(labelWords: verbalizers, template: template),
+                      tokenizer: tokenizer, maxSentenceTokens: maxSentenceTokens)
+    }
+
+    /// The task as resolved, in task.json form, with the template in use: what a prompt file records so the
+    /// prompt can be evaluated again without the flags it was tuned with.
+    public var resolvedDescription: TaskDescription {
+        TaskDescription(description: definition.description, labels: definition.labels, labelWords: definition.labelWords,
+                        template: template.text, manualPrompt: definition.manualPrompt,
+                        textColumn: definition.columns.text, labelColumn: definition.columns.label)
     }
 
     public var tuningData: TuningData {

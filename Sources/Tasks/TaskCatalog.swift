@@ -1,31 +1,24 @@
-// The few-shot tasks Legible knows, with RLPrompt's verbalizers (data/fewshot/README.md) and a manual prompt
-// for the zero-shot baseline.
-
-public struct TaskDefinition: Sendable, Equatable {
-    public var name: String
-    public var classes: Int
-    public var verbalizers: [String]
-    /// A plain instruction a person might write, used for the "manual prompt" zero-shot baseline.
-    public var manualPrompt: String
-}
+// The six few-shot tasks shipped in data/fewshot, as presets: RLPrompt's label words (data/fewshot/README.md), label
+// names and a manual prompt for the zero-shot baseline. A preset only fills what a task.json and the flags leave out.
 
 public enum TaskCatalog {
-    public static let tasks: [TaskDefinition] = [
-        TaskDefinition(name: "sst-2", classes: 2, verbalizers: [" terrible", " great"], manualPrompt: "Overall, the movie was"),
-        TaskDefinition(name: "mr", classes: 2, verbalizers: [" terrible", " great"], manualPrompt: "Overall, the movie was"),
-        TaskDefinition(name: "subj", classes: 2, verbalizers: [" subjective", " objective"], manualPrompt: "This sentence is"),
-        TaskDefinition(name: "trec", classes: 6,
-                       verbalizers: [" Description", " Entity", " Expression", " Human", " Location", " Number"],
-                       manualPrompt: "The question asks about a"),
-        TaskDefinition(name: "agnews", classes: 4, verbalizers: ["World", "Sports", "Business", "Tech"], manualPrompt: "Topic:"),
-        TaskDefinition(name: "sst-5", classes: 5, verbalizers: [" terrible", " bad", " okay", " good", " great"],
-                       manualPrompt: "Overall, the movie was"),
+    public static let presets: [String: TaskDescription] = [
+        "sst-2": TaskDescription(description: "SST-2 movie-review sentiment", labels: ["negative", "positive"],
+                                 labelWords: [" terrible", " great"], manualPrompt: "Overall, the movie was"),
+        "mr": TaskDescription(description: "MR movie-review sentiment", labels: ["negative", "positive"],
+                              labelWords: [" terrible", " great"], manualPrompt: "Overall, the movie was"),
+        "subj": TaskDescription(description: "Subj: subjective or objective sentence", labels: ["subjective", "objective"],
+                                labelWords: [" subjective", " objective"], manualPrompt: "This sentence is"),
+        "trec": TaskDescription(description: "TREC question type",
+                                labels: ["description", "entity", "abbreviation", "human", "location", "number"],
+                                labelWords: [" Description", " Entity", " Expression", " Human", " Location", " Number"],
+                                manualPrompt: "The question asks about a"),
+        "agnews": TaskDescription(description: "AG News topic", labels: ["world", "sports", "business", "tech"],
+                                  labelWords: ["World", "Sports", "Business", "Tech"], manualPrompt: "Topic:"),
+        "sst-5": TaskDescription(description: "SST-5 movie-review sentiment, five grades",
+                                 labels: ["very negative", "negative", "neutral", "positive", "very positive"],
+                                 labelWords: [" terrible", " bad", " okay", " good", " great"], manualPrompt: "Overall, the movie was"),
     ]
 
-    public static func task(named name: String) throws -> TaskDefinition {
-        guard let task = tasks.first(where: { $0.name == name.lowercased() }) else {
-            throw DatasetError.unknownTask(name, known: tasks.map(\.name))
-        }
-        return task
-    }
+    public static func preset(named name: String) -> TaskDescription? { presets[name.lowercased()] }
 }

@@ -31,11 +31,15 @@ public struct TaskTemplate: Sendable, Equatable {
     /// RLPrompt's for rlprompt and gcg (their candidates reuse each sentence's cache only when the sentence comes
     /// first), else PEZ's.
     public static func text(_ given: String?, method: TuningMethod) -> String {
+        given.map(text(named:)) ?? (method.isDiscrete ? rlprompt : pez)
+    }
+
+    /// The template text of a name ("pez", "rlprompt"), or the text itself.
+    public static func text(named given: String) -> String {
         switch given {
-        case nil: return method.isDiscrete ? rlprompt : pez
-        case "pez"?: return pez
-        case "rlprompt"?: return rlprompt
-        case let text?: return text
+        case "pez": return pez
+        case "rlprompt": return rlprompt
+        default: return given
         }
     }
 
@@ -74,12 +78,25 @@ public struct TaskTemplate: Sendable, Equatable {
         return EncodedExample(prefix: ids, suffix: [], label: example.label)
     }
 
-    /// The template as text, with the prompt's leading spaces dropped and doubled spaces at the joins closed.
+    /// The template as text. The prompt and the sentence are inserted as they are (the prompt without its leading
+    /// whitespace: the template's own space separates it); only where two pieces meet is a doubled space closed, so
+    /// an empty prompt leaves no gap and whitespace inside the prompt or the sentence is what gets measured.
     public func render(sentence: String, prompt: String) -> String {
-        var filled = text.replacingOccurrences(of: "{prompt}", with: Self.trimLeading(prompt))
-            .replacingOccurrences(of: "{sentence}", with: sentence)
-        while filled.contains("  ") { filled = filled.replacingOccurrences(of: "  ", with: " ") }
-        return Self.trimTrailing(Self.trimLeading(filled))
+        var filled = ""
+        for piece in pieces(sentence: sentence, prompt: Self.trimLeading(prompt)) where !piece.isEmpty {
+            let endsInSpace = filled.last.map { $0 == " " || $0 == "\t" } ?? true
+            filled += endsInSpace ? Self.trimLeading(piece) : piece
+        }
+        return Self.trimTrailing(filled)
+    }
+
+    /// The template's literal text and its filled placeholders, in order.
+    private func pieces(sentence: String, prompt: String) -> [String] {
+        text.components(separatedBy: "{prompt}").enumerated().flatMap { index, part -> [String] in
+            let around = part.components(separatedBy: "{sentence}")
+            let withSentence = around.enumerated().flatMap { i, literal in i == 0 ? [literal] : [sentence, literal] }
+            return index == 0 ? withSentence : [prompt] + withSentence
+        }
     }
 
     static func truncated(_ sentence: String, tokenizer: any Tokenizer, maxTokens: Int) -> String {

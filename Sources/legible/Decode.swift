@@ -1,6 +1,7 @@
 // `legible decode`: read a tuned prompt as tokens: the nearest vocabulary entries of each position.
 import ArgumentParser
 import Foundation
+import Runs
 import Tuning
 
 struct Decode: ParsableCommand {
@@ -29,7 +30,9 @@ struct Decode: ParsableCommand {
         let projector = VocabularyProjector(model: loaded.model, metric: metric,
                                             allowed: filter.allowed(tokenizer: tokenizer, vocabularySize: loaded.model.vocabularySize))
         let neighbours = projector.neighbours(file.prompt, count: top)
-        print("\(file.metadata.method) prompt, \(file.prompt.length) positions, tuned on \(file.metadata.task) \(file.metadata.split) with template \(String(reflecting: file.metadata.template))")
+        let m = file.metadata
+        print("\(m.method) prompt, \(file.prompt.length) positions, tuned on \(m.task) \(m.split)" + (m.data.map { " from \($0)" } ?? "")
+              + " with template \(String(reflecting: m.template)) and label words \(m.verbalizers.map { String(reflecting: $0) }.joined(separator: " "))")
         for (i, row) in neighbours.enumerated() {
             let cells = row.map { String(format: "%@ %.3f", String(reflecting: tokenizer.readableToken(for: $0.id) ?? "?"), $0.score) }
             print(String(format: "%3d  ", i) + cells.joined(separator: "  "))

@@ -14,7 +14,8 @@ enum ReportText {
             "  tokens:      \(r.prompt.tokens.map { String(reflecting: $0) }.joined(separator: " "))",
             "  accuracy:    " + [r.test.accuracy.map { "soft \(pct($0))" }, "projected \(pct(r.test.accuracyProjected))",
                                  "text \(pct(r.test.accuracyText))"].compactMap { $0 }.joined(separator: ", "),
-            "  zero-shot:   no prompt \(pct(r.zeroShot.accuracyEmpty)), manual \(String(reflecting: r.zeroShot.manualPrompt)) \(pct(r.zeroShot.accuracyManual))",
+            "  zero-shot:   no prompt \(pct(r.zeroShot.accuracyEmpty)), "
+                + (r.zeroShot.manualPrompt.map { "manual \(String(reflecting: $0)) \(r.zeroShot.accuracyManual.map(pct) ?? "?")" } ?? "no manual prompt (the task gives none)"),
         ]
         if let predicts = predictionRates(r) { lines.append("  predicts:    " + predicts) }
         lines += [

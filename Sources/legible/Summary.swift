@@ -27,7 +27,7 @@ struct Summary: ParsableCommand {
             do { r = try JSONDecoder().decode(RunReport.self, from: data) } catch {
                 throw CLIError("'\(file.path)' is not a Legible report: \(error.localizedDescription)")
             }
-            let zeroShot = max(r.zeroShot.accuracyEmpty, r.zeroShot.accuracyManual)
+            let zeroShot = max(r.zeroShot.accuracyEmpty, r.zeroShot.accuracyManual ?? 0)
             let missed = goal.misses(r.scrutability)
             let method = r.method.padding(toLength: max(8, r.method.count), withPad: " ", startingAt: 0)
             let numbers = String(format: "text %5.1f%% (%+5.1f over zero-shot %.1f%%)  log-ppl %5.2f  words %.2f  distinct %.2f  odd %d",

@@ -152,7 +152,7 @@ struct Tune: ParsableCommand {
             configuration.promptLength = tokenizer.encode(typed).count
         }
         let job = TuningJob(model: loaded.model, tokenizer: tokenizer, modelName: loaded.name, modelSHA256: try loaded.weightsSHA256(),
-                            task: task, configuration: configuration, dataRoot: taskOptions.data, testLimit: taskOptions.testLimit,
+                            task: task, configuration: configuration, dataRoot: taskOptions.dataRoot, testLimit: taskOptions.testLimit,
                             policyModel: policy)
         console.line("\(method.rawValue) on \(task.definition.name) \(task.split): \(task.train.count) train, \(task.dev.count) dev, \(task.test.count) test examples; \(loaded.model.summary)")
         let directory = RunDirectory(URL(fileURLWithPath: out))

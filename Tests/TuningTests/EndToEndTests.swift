@@ -162,7 +162,8 @@ func legible(_ arguments: [String]) throws -> CommandResult {
 
     @Test func badInputFailsWithAMessage() throws {
         let cases: [([String], String)] = [
-            (["--task", "imdb"], "unknown task 'imdb'"),
+            (["--task", "imdb"], "no task 'imdb' in"),
+            (["--verbalizer", " good"], "has 2 classes but 1 label words"),
             (["--split", "16-7"], "has no split '16-7'"),
             (["--verbalizer", " unwatchable", "--verbalizer", " great"], "each label word must be one token"),
             (["--prompt-length", "90"], "context is 96"),

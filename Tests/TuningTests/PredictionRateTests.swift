@@ -45,7 +45,7 @@ import Testing
         let textScores = try classifier.labelLogProbabilities(task.testWithText(text, tokenizer: Tiny.tokenizer, limit: limit), prompt: empty)
         let emptyScores = try classifier.labelLogProbabilities(task.testWithText("", tokenizer: Tiny.tokenizer, limit: limit), prompt: empty)
         let manualScores = try classifier.labelLogProbabilities(
-            task.testWithText(task.definition.manualPrompt, tokenizer: Tiny.tokenizer, limit: limit), prompt: empty)
+            task.testWithText(try #require(task.definition.manualPrompt), tokenizer: Tiny.tokenizer, limit: limit), prompt: empty)
 
         let rates = try #require(evaluation.test.predictionRates)
         let reported: [(String, [Double]?, [[Float]])] = [

@@ -133,7 +133,7 @@ struct SweepPlanTests {
         let invalid: [(String, String)] = [
             (#"{"model": "m", "scrutability": [0, 0.1, 0]}"#, "listed twice"),
             (#"{"model": "m", "scrutability": [-1]}"#, "scrutability"),
-            (#"{"model": "m", "tasks": ["imdb"]}"#, "unknown task 'imdb'"),
+            (#"{"model": "m", "tasks": ["imdb"]}"#, "no task 'imdb' in data/fewshot"),
             (#"{"model": "m", "splits": []}"#, "at least one"),
             (#"{"model": "m", "prompt_lengths": [0]}"#, "prompt_lengths"),
             (#"{"model": "m", "steps": -1}"#, "steps"),

@@ -36,7 +36,7 @@ import Tokenizers
 
     @Test func badTasksAndDataAreNamedClearly() throws {
         let root = try Tiny.dataRoot()
-        #expect(throws: DatasetError.unknownTask("imdb", known: TaskCatalog.tasks.map(\.name))) {
+        #expect(throws: DatasetError.missingTask("imdb", root: root.path, available: ["sst-2"])) {
             try PromptTask(name: "imdb", split: "16-100", dataRoot: root, template: TaskTemplate.pez, tokenizer: tokenizer)
         }
         #expect(throws: DatasetError.unknownSplit(task: "sst-2", split: "16-7", available: ["16-100"])) {
@@ -51,7 +51,7 @@ import Tokenizers
         }
         let badLabel = root.appendingPathComponent("sst-2/16-100/dev.tsv")
         try "sentence\tlabel\nfine\t7\n".write(to: badLabel, atomically: true, encoding: .utf8)
-        #expect(throws: DatasetError.malformed(file: badLabel.path, line: 2, reason: "label '7' is not in 0..<2")) {
+        #expect(throws: DatasetError.unknownLabel(file: badLabel.path, line: 2, label: "7", labels: ["negative", "positive"])) {
             try PromptTask(name: "sst-2", split: "16-100", dataRoot: root, template: TaskTemplate.pez, tokenizer: tokenizer)
         }
     }

@@ -2,6 +2,8 @@
 // its metadata, the decoded token ids and text, the model and its weights' sha256, the task and template,
 // the verbalizers, the method and its hyperparameters. Loading refuses a prompt made for another model.
 import Foundation
+import Tasks
+import Tuning
 import WeightFiles
 
 public struct PromptMetadata: Codable, Sendable, Equatable {
@@ -15,12 +17,18 @@ public struct PromptMetadata: Codable, Sendable, Equatable {
     public var ids: [Int32]
     public var text: String
     public var configuration: TuningConfiguration?
+    /// The data root the task was read from (nil in files written before it was recorded).
+    public var data: String?
+    /// The task as resolved when tuning, task.json format (labels, label words, manual prompt, columns), so the
+    /// prompt can be evaluated again from this file alone.
+    public var taskDescription: TaskDescription?
 
     public init(model: String, modelSHA256: String, method: String, task: String, split: String, template: String,
-                verbalizers: [String], ids: [Int32], text: String, configuration: TuningConfiguration?) {
+                verbalizers: [String], ids: [Int32], text: String, configuration: TuningConfiguration?,
+                data: String? = nil, taskDescription: TaskDescription? = nil) {
         self.model = model; self.modelSHA256 = modelSHA256; self.method = method; self.task = task; self.split = split
         self.template = template; self.verbalizers = verbalizers; self.ids = ids; self.text = text
-        self.configuration = configuration
+        self.configuration = configuration; self.data = data; self.taskDescription = taskDescription
     }
 }
 
@@ -46,7 +54,7 @@ public struct PromptFile: Sendable, Equatable {
     }
 
     public func write(to url: URL) throws {
-        let json = String(decoding: try JSONEncoder.sorted.encode(metadata), as: UTF8.self)
+        let json = String(decoding: try JSONEncoder.sortedKeys.encode(metadata), as: UTF8.self)
         try SafetensorsWriter.write(
             [.init(name: "prompt", shape: [prompt.length, prompt.width], values: prompt.values)],
             metadata: ["format": "legible-prompt", "legible": json, "model": metadata.model,
@@ -69,10 +77,4 @@ public struct PromptFile: Sendable, Equatable {
     }
 }
 
-extension JSONEncoder {
-    static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }
-}
+
