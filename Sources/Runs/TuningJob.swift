@@ -31,7 +31,19 @@ public struct TuningJob {
         self.policyModel = policyModel
     }
 
-    func makeTuner(resuming saved: TuningState?) throws -> any PromptSearch {
+    /// The configuration as run: a manual-prompt start becomes the task's manual prompt, and the prompt takes its length.
+    func resolvedConfiguration() throws -> TuningConfiguration {
+        var c = configuration
+        guard c.initialization == .manualPrompt else { return c }
+        guard let manual = task.definition.manualPrompt else {
+            throw TuningError.invalidConfiguration("task \(task.definition.name) has no manual prompt to start from (give \"manual_prompt\" in its task.json or --manual-prompt)")
+        }
+        c.initialization = .text(manual)
+        c.promptLength = c.initialTokens(of: manual, promptFollowsText: task.template.promptFollowsText, tokenizer: tokenizer).count
+        return c
+    }
+
+    func makeTuner(configuration: TuningConfiguration, resuming saved: TuningState?) throws -> any PromptSearch {
         switch configuration.method {
         case .soft, .pez:
             return try PromptTuner(model: model, tokenizer: tokenizer, data: task.tuningData, configuration: configuration, resuming: saved)
@@ -47,6 +59,7 @@ public struct TuningJob {
     /// set, writes prompt.safetensors and report.json, and returns the report. `onEvent` may throw to stop
     /// between steps; everything up to the last finished step is on disk.
     public func run(in directory: RunDirectory, resume: Bool, onEvent: (TuningJobEvent) throws -> Void = { _ in }) throws -> RunReport {
+        let configuration = try resolvedConfiguration()
         let n = configuration.promptLength
         if let context = model.contextLength, task.longestExample(promptLength: n) > context {
             throw TuningError.invalidConfiguration("the longest example with a \(n)-token prompt is \(task.longestExample(promptLength: n)) tokens; the model's context is \(context) (lower --max-sentence-tokens or --prompt-length)")
@@ -55,7 +68,7 @@ public struct TuningJob {
                                    data: dataRoot, template: task.template.text, verbalizers: task.verbalizer.words,
                                    configuration: configuration)
         let saved = try directory.open(settings, resume: resume)
-        let tuner = try makeTuner(resuming: saved)
+        let tuner = try makeTuner(configuration: configuration, resuming: saved)
         if let saved { try onEvent(.resumed(step: saved.step)) }
         var saver = StateSaver(directory: directory)
         try tuner.run { record in

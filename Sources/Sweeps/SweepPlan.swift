@@ -54,7 +54,8 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     public var langevin = SweepConfiguration.tune.langevinTemperature
     public var evalEvery = SweepConfiguration.tune.evaluateEvery
     public var metric = SweepConfiguration.tune.metric
-    /// random, classwords or text:<words>, as `tune --initialization`.
+    /// random, classwords, manual or text:<words>, as `tune --initialization`; with manual each run starts from its
+    /// task's manual prompt at that prompt's length (give one prompt length: it is not used).
     public var initialization = "random"
     public var excludeNonASCII = false
     public var excludeNonWords = false
@@ -223,6 +224,7 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         switch initialization {
         case "random": return .randomTokens
         case "classwords": return .classWords
+        case "manual": return .manualPrompt
         case let value where value.hasPrefix("text:"): return .text(String(value.dropFirst(5)))
         default: return nil
         }
@@ -259,6 +261,8 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         try distinct(faithfulness, .faithfulness)
         try check(faithfulness.allSatisfy { $0.isFinite && $0 >= 0 }, .faithfulness, "weights must be finite and not negative")
         try distinct(promptLengths, .promptLengths)
+        try check(promptInitialization != .manualPrompt || promptLengths.count == 1, .promptLengths,
+                  "with \"initialization\": \"manual\" each run takes its manual prompt's length: give one value")
         try check(promptLengths.allSatisfy { $0 >= 1 }, .promptLengths, "prompt lengths must be at least 1")
         try distinct(seeds, .seeds)
         try check(steps >= 0, .steps, "cannot be negative")
@@ -278,7 +282,7 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         try check(faithfulnessKL.isFinite && faithfulnessKL >= 0, .faithfulnessKL, "cannot be negative")
         try check(langevin.isFinite && langevin >= 0, .langevin, "cannot be negative")
         try check(evalEvery >= 1, .evalEvery, "must be at least 1")
-        try check(promptInitialization != nil, .initialization, "must be random, classwords or text:<words>")
+        try check(promptInitialization != nil, .initialization, "must be random, classwords, manual or text:<words>")
         try check(maxSentenceTokens >= 1, .maxSentenceTokens, "must be at least 1")
         if let testLimit { try check(testLimit >= 1, .testLimit, "must be at least 1") }
         do { for method in methods { _ = try TaskTemplate(templateText(for: method)) } } catch {

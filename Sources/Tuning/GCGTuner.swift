@@ -52,7 +52,7 @@ public final class GCGTuner: PromptSearch {
         } else {
             var ids = try PromptTuner.initialIds(configuration, data: data, tokenizer: tokenizer, allowed: allowed)
             if case .text(let text) = configuration.initialization {
-                ids = tokenizer.encode((data.promptFollowsText ? " " : "") + text.drop { $0 == " " })
+                ids = configuration.initialTokens(of: text, promptFollowsText: data.promptFollowsText, tokenizer: tokenizer)
                 guard ids.count == configuration.promptLength else {
                     throw TuningError.initialPromptLength(text: text, tokens: ids.count, expected: configuration.promptLength)
                 }

@@ -1,4 +1,5 @@
 // Everything that decides a tuning run, saved with its results so the run can be repeated or resumed.
+import Tokenizers
 
 public enum TuningMethod: String, Codable, Sendable, CaseIterable {
     /// Continuous prompt tuning (Lester et al. 2021): the soft prompt itself is used.
@@ -76,6 +77,17 @@ public enum PromptInitialization: Codable, Sendable, Equatable {
     case randomTokens
     case text(String)
     case classWords
+    /// The task's manual prompt, with its length: a run resolves it to `.text` before tuning (the tuners do not
+    /// know tasks), so one sweep can start every task from its own instruction.
+    case manualPrompt
+}
+
+extension TuningConfiguration {
+    /// The prompt's first tokens for a text start, in the form the method reads them: gcg scores prompts as typed,
+    /// after a space when text precedes the prompt; the embedding tuners take the text's own tokens.
+    public func initialTokens(of text: String, promptFollowsText: Bool, tokenizer: any Tokenizer) -> [Int32] {
+        method == .gcg ? tokenizer.encode((promptFollowsText ? " " : "") + text.drop { $0 == " " }) : tokenizer.encode(text)
+    }
 }
 
 public struct TuningConfiguration: Codable, Sendable, Equatable {

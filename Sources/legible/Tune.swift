@@ -47,7 +47,7 @@ struct Tune: ParsableCommand {
     @Option(help: "Random seed (initialization, batches, noise).") var seed: UInt64 = 0
     @Option(name: .customLong("eval-every"), help: "Dev accuracy every N steps.") var evalEvery = 10
     @Option(help: "Projection metric: cosine, l2 or dot.") var metric: ProjectionMetric = .cosine
-    @Option(help: ArgumentHelp("Initial prompt: random, classwords, or text:<words>.", valueName: "init")) var initialization = "random"
+    @Option(help: ArgumentHelp("Initial prompt: random, classwords, manual (the task's manual prompt, at its length), or text:<words>.", valueName: "init")) var initialization = "random"
     @Flag(name: .customLong("exclude-non-ascii"), help: "Never project onto non-ASCII tokens.") var excludeNonASCII = false
     @Flag(name: .customLong("exclude-non-words"), help: "Never project onto tokens that are not letters.") var excludeNonWords = false
     @Flag(name: .customLong("exclude-unstable"), help: "Never project onto tokens that do not survive detokenize → retokenize.") var excludeUnstable = false
@@ -103,11 +103,14 @@ struct Tune: ParsableCommand {
         switch initialization {
         case "random": return .randomTokens
         case "classwords": return .classWords
+        case "manual":
+            if promptLength != nil { throw ValidationError("--initialization manual starts from the task's manual prompt and takes its length: drop --prompt-length") }
+            return .manualPrompt
         case let value where value.hasPrefix("text:"):
             let text = String(value.dropFirst(5))
             guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--initialization text: needs the prompt's words, e.g. text:\"Overall, the movie was\"") }
             return .text(text)
-        default: throw ValidationError("--initialization must be random, classwords or text:<words>")
+        default: throw ValidationError("--initialization must be random, classwords, manual or text:<words>")
         }
     }
 
@@ -148,8 +151,7 @@ struct Tune: ParsableCommand {
         var configuration = tuningConfiguration
         // A text initialization sets the prompt's length unless one is given.
         if promptLength == nil, case .text(let text) = configuration.initialization {
-            let typed = method == .gcg && task.template.promptFollowsText ? " " + text.drop { $0 == " " } : text
-            configuration.promptLength = tokenizer.encode(typed).count
+            configuration.promptLength = configuration.initialTokens(of: text, promptFollowsText: task.template.promptFollowsText, tokenizer: tokenizer).count
         }
         let job = TuningJob(model: loaded.model, tokenizer: tokenizer, modelName: loaded.name, modelSHA256: try loaded.weightsSHA256(),
                             task: task, configuration: configuration, dataRoot: taskOptions.dataRoot, testLimit: taskOptions.testLimit,

@@ -59,6 +59,17 @@ import Testing
         let text = try JSONDecoder().decode(RunReport.self, from: Data(transferred.output.utf8))
         #expect(text.method == "pez as text" && text.test.accuracy == nil && text.prompt.text == report.prompt.text)
 
+        // gcg from the task's own manual prompt, at its length: no steps, so the handed-out prompt is that text.
+        let manualRun = out.appendingPathComponent("manual")
+        let started = try legible(["tune", "--model", model.path, "--data", data.path, "--task", "opinions", "--method", "gcg",
+                                   "--initialization", "manual", "--steps", "0", "--out", manualRun.path])
+        #expect(started.status == 0, "\(started.error)")
+        let manualReport = try JSONDecoder().decode(RunReport.self, from: Data(contentsOf: manualRun.appendingPathComponent("report.json")))
+        #expect(manualReport.prompt.text == " My opinion:" && manualReport.test.accuracyText == manualReport.zeroShot.accuracyManual)
+        let conflicting = try legible(["tune", "--model", model.path, "--data", data.path, "--task", "opinions", "--initialization", "manual",
+                                       "--prompt-length", "3", "--out", manualRun.path])
+        #expect(conflicting.status != 0 && conflicting.error.contains("drop --prompt-length"))
+
         let decoded = try legible(["decode", "--model", model.path, "--prompt", prompt])
         #expect(decoded.status == 0 && decoded.output.contains("tuned on opinions first from \(data.path)") && decoded.output.contains("\" bad\" \" good\""))
     }
