@@ -21,14 +21,14 @@ public final class PromptEvaluator {
     public let tokenizer: any Tokenizer
     public let task: PromptTask
     public let batchSize: Int
-    /// Evaluate on the first `testLimit` test examples only (nil: all of them).
+    /// Evaluate on `testLimit` test examples spread evenly over the test file (nil: all of them).
     public let testLimit: Int?
 
     public init(model: any CausalLM, tokenizer: any Tokenizer, task: PromptTask, batchSize: Int = 16, testLimit: Int? = nil) {
         self.model = model; self.tokenizer = tokenizer; self.task = task; self.batchSize = batchSize; self.testLimit = testLimit
     }
 
-    var testExamples: [EncodedExample] { Array(task.test.prefix(testLimit ?? task.test.count)) }
+    var testExamples: [EncodedExample] { task.testExamples(limit: testLimit) }
 
     /// `soft` is the continuous prompt when there is one; `ids` the tokens it is read as.
     /// `progress` receives a short label before each pass over the test set.

@@ -55,9 +55,21 @@ public struct PromptTask: Sendable {
         TuningData(train: train, dev: dev, verbalizer: verbalizer, promptFollowsText: template.promptFollowsText)
     }
 
-    /// Test examples with a text prompt substituted into the template ("" for none).
+    /// Which test rows an evaluation limited to `limit` examples reads: spread evenly over the file, first row
+    /// included, so a test file sorted by label (MR's and Subj's are) still gives every class its share.
+    public static func testIndices(count: Int, limit: Int?) -> [Int] {
+        guard let limit, limit < count else { return Array(0..<count) }
+        return (0..<limit).map { $0 * count / limit }
+    }
+
+    /// The test examples an evaluation limited to `limit` reads (all when nil).
+    public func testExamples(limit: Int?) -> [EncodedExample] {
+        Self.testIndices(count: test.count, limit: limit).map { test[$0] }
+    }
+
+    /// Test examples with a text prompt substituted into the template ("" for none), the same rows as `testExamples`.
     public func testWithText(_ prompt: String, tokenizer: any Tokenizer, limit: Int? = nil) throws -> [EncodedExample] {
-        try data.test.prefix(limit ?? data.test.count).map {
+        try Self.testIndices(count: data.test.count, limit: limit).map { data.test[$0] }.map {
             try template.encode($0, promptText: prompt, tokenizer: tokenizer, maxSentenceTokens: maxSentenceTokens)
         }
     }

@@ -25,7 +25,7 @@ struct TaskOptions: ParsableArguments {
     @Option(name: .customLong("manual-prompt"), help: ArgumentHelp("The prompt a person would write, for the zero-shot baseline (default: the task's).", valueName: "text"))
     var manualPrompt: String?
     @Option(name: .customLong("max-sentence-tokens"), help: "Truncate sentences to this many tokens.") var maxSentenceTokens = 128
-    @Option(name: .customLong("test-limit"), help: "Evaluate on the first N test examples only (default: the whole test set).") var testLimit: Int?
+    @Option(name: .customLong("test-limit"), help: "Evaluate on N test examples spread evenly over the test file (default: the whole test set).") var testLimit: Int?
 
     func validate() throws {
         if maxSentenceTokens < 1 { throw ValidationError("--max-sentence-tokens must be at least 1") }

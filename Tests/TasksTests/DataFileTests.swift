@@ -181,3 +181,15 @@ func write(_ text: String, to url: URL) throws {
         #expect(both.render(sentence: "why?", prompt: "") == "Q: why? A:")
     }
 }
+
+@Suite struct TestSubsetTests {
+    @Test func aLimitSpreadsTheRowsOverTheFile() {
+        #expect(PromptTask.testIndices(count: 10, limit: 4) == [0, 2, 5, 7])
+        #expect(PromptTask.testIndices(count: 3, limit: 5) == [0, 1, 2])
+        #expect(PromptTask.testIndices(count: 3, limit: nil) == [0, 1, 2])
+        // MR's test file: 1,000 negatives then 1,000 positives. The first 600 rows would all be negative.
+        let labels = Array(repeating: 0, count: 1000) + Array(repeating: 1, count: 1000)
+        let chosen = PromptTask.testIndices(count: labels.count, limit: 600).map { labels[$0] }
+        #expect(chosen.count == 600 && chosen.filter { $0 == 1 }.count == 300)
+    }
+}
