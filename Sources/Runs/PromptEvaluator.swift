@@ -16,6 +16,25 @@ public struct PromptEvaluation: Sendable {
     public var seconds: Double
 }
 
+/// Zero-shot scores kept across the runs of one process and one model: the empty and manual prompts' scores
+/// depend only on the task, split, template, label words and test rows, which a sweep's λ values share, and they
+/// are two of an evaluation's four or five passes over the test set.
+public final class ZeroShotCache {
+    private var scores: [String: [[Float]]] = [:]
+
+    public init() {}
+
+    /// Score sets held: one per task, split, template, label words, test rows and prompt text seen.
+    public var count: Int { scores.count }
+
+    func scores(_ key: String, compute: () throws -> [[Float]]) rethrows -> [[Float]] {
+        if let known = scores[key] { return known }
+        let computed = try compute()
+        scores[key] = computed
+        return computed
+    }
+}
+
 public final class PromptEvaluator {
     public let model: any CausalLM
     public let tokenizer: any Tokenizer
@@ -23,9 +42,28 @@ public final class PromptEvaluator {
     public let batchSize: Int
     /// Evaluate on `testLimit` test examples spread evenly over the test file (nil: all of them).
     public let testLimit: Int?
+    /// Where zero-shot scores computed for the same model are kept (nil: computed every time).
+    public let zeroShotCache: ZeroShotCache?
 
-    public init(model: any CausalLM, tokenizer: any Tokenizer, task: PromptTask, batchSize: Int = 16, testLimit: Int? = nil) {
+    public init(model: any CausalLM, tokenizer: any Tokenizer, task: PromptTask, batchSize: Int = 16, testLimit: Int? = nil,
+                zeroShotCache: ZeroShotCache? = nil) {
         self.model = model; self.tokenizer = tokenizer; self.task = task; self.batchSize = batchSize; self.testLimit = testLimit
+        self.zeroShotCache = zeroShotCache
+    }
+
+    /// Scores of the test rows with a text prompt typed into the template, from the cache when it has them.
+    func zeroShotScores(_ text: String, classifier: PromptClassifier, announce: () -> Void) throws -> [[Float]] {
+        try withoutActuallyEscaping(announce) { announce in
+            let compute = {
+                announce()
+                return try classifier.labelLogProbabilities(try self.task.testWithText(text, tokenizer: self.tokenizer, limit: self.testLimit),
+                                                            prompt: PromptEmbeddings.empty(width: self.model.width))
+            }
+            guard let zeroShotCache else { return try compute() }
+            let key = [task.dataRoot.path, task.definition.name, task.split, task.template.text, task.verbalizer.words.joined(separator: "\u{1}"),
+                       "\(testLimit ?? -1)", "\(task.maxSentenceTokens)", text].joined(separator: "\u{0}")
+            return try zeroShotCache.scores(key, compute: compute)
+        }
     }
 
     var testExamples: [EncodedExample] { task.testExamples(limit: testLimit) }
@@ -50,13 +88,11 @@ public final class PromptEvaluator {
         progress("prompt as text")
         let empty = PromptEmbeddings.empty(width: model.width)
         let textScores = try classifier.labelLogProbabilities(try task.testWithText(text, tokenizer: tokenizer, limit: testLimit), prompt: empty)
-        progress("zero-shot, no prompt")
-        let emptyScores = try classifier.labelLogProbabilities(try task.testWithText("", tokenizer: tokenizer, limit: testLimit), prompt: empty)
+        let emptyScores = try zeroShotScores("", classifier: classifier) { progress("zero-shot, no prompt") }
         let manual = task.definition.manualPrompt
         var manualScores: [[Float]]?
         if let manual {
-            progress("zero-shot, manual prompt")
-            manualScores = try classifier.labelLogProbabilities(try task.testWithText(manual, tokenizer: tokenizer, limit: testLimit), prompt: empty)
+            manualScores = try zeroShotScores(manual, classifier: classifier) { progress("zero-shot, manual prompt") }
         }
 
         let softAccuracy = PromptClassifier.accuracy(softScores, examples)

@@ -48,6 +48,7 @@ public struct SweepRunner {
         struct Stop: Error { let underlying: Error }
         let config = plan.configuration
         var tasks: [String: Result<PromptTask, Error>] = [:]
+        let zeroShot = ZeroShotCache()
         var outcome = SweepOutcome()
         let mine = plan.runs(in: shard)
         let todo = mine.filter { sweep.status(of: $0) != .finished }
@@ -76,8 +77,9 @@ public struct SweepRunner {
                                    defaultTemplate: template, tokenizer: tokenizer, maxSentenceTokens: config.maxSentenceTokens)
                 }
                 tasks[key] = loaded
-                let job = TuningJob(model: model, tokenizer: tokenizer, modelName: modelName, modelSHA256: modelSHA256,
+                var job = TuningJob(model: model, tokenizer: tokenizer, modelName: modelName, modelSHA256: modelSHA256,
                                     task: try loaded.get(), configuration: run.tuning, dataRoot: config.data, testLimit: config.testLimit)
+                job.zeroShotCache = zeroShot
                 result = .success(try job.run(in: directory, resume: resuming) { event in
                     do { try onEvent(.job(run, event)) } catch { throw Stop(underlying: error) }
                 })

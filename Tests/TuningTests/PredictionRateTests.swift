@@ -140,4 +140,24 @@ import Testing
         #expect(goal.misses(.init(logPerplexity: 4.4, distinctRatio: 0.2, wordRatio: 1, oddTokens: 0)) == ["under 70% distinct tokens"])
         #expect(goal.misses(.init(logPerplexity: 16, distinctRatio: 1, wordRatio: 0.4, oddTokens: 2)).count == 3)
     }
+
+    @Test func aSharedZeroShotCacheGivesTheSameReportWithoutRecomputing() throws {
+        let model = Tiny.model(), task = try Tiny.task()
+        let ids: [Int32] = [464, 3807, 318, 257]
+        let plain = try PromptEvaluator(model: model, tokenizer: Tiny.tokenizer, task: task, batchSize: 4).evaluate(soft: nil, ids: ids)
+        let cache = ZeroShotCache()
+        let first = try PromptEvaluator(model: model, tokenizer: Tiny.tokenizer, task: task, batchSize: 4, zeroShotCache: cache).evaluate(soft: nil, ids: ids)
+        #expect(cache.count == 2)  // no prompt and the manual prompt
+        var passes: [String] = []
+        let second = try PromptEvaluator(model: model, tokenizer: Tiny.tokenizer, task: task, batchSize: 4, zeroShotCache: cache)
+            .evaluate(soft: nil, ids: [464, 3807, 318, 318]) { passes.append($0) }
+        #expect(cache.count == 2 && !passes.contains { $0.hasPrefix("zero-shot") })
+        for report in [first, second] {
+            #expect(report.zeroShot.accuracyEmpty == plain.zeroShot.accuracyEmpty && report.zeroShot.accuracyManual == plain.zeroShot.accuracyManual)
+            #expect(report.zeroShot.predictionRatesEmpty == plain.zeroShot.predictionRatesEmpty)
+        }
+        // Another test subset is another key.
+        _ = try PromptEvaluator(model: model, tokenizer: Tiny.tokenizer, task: task, batchSize: 4, testLimit: 5, zeroShotCache: cache).evaluate(soft: nil, ids: ids)
+        #expect(cache.count == 4)
+    }
 }
