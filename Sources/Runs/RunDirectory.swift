@@ -26,6 +26,9 @@ public enum RunDirectoryError: Error, CustomStringConvertible, Equatable {
     case exists(String)
     case nothingToResume(String)
     case settingsDiffer(String, fields: [String])
+    case busy(String, owner: String)
+    case unwritable(String, reason: String)
+    case unreadable(String, reason: String)
 
     public var description: String {
         switch self {
@@ -33,6 +36,10 @@ public enum RunDirectoryError: Error, CustomStringConvertible, Equatable {
         case .nothingToResume(let path): return "\(path) holds no run to resume (no state.json)"
         case .settingsDiffer(let path, let fields):
             return "\(path) was started with different settings (\(fields.joined(separator: ", "))); resume with the same options or choose another --out"
+        case .busy(let path, let owner):
+            return "\(path) is in use by another legible process (pid and host: \(owner)); wait for it, or delete \(path)/lock if that process is gone"
+        case .unwritable(let path, let reason): return "cannot write in \(path): \(reason)"
+        case .unreadable(let path, let reason): return "\(path) cannot be read back: \(reason); start the run again in a new --out"
         }
     }
 }
@@ -49,24 +56,62 @@ public struct RunDirectory {
 
     public init(_ url: URL) { self.url = url }
 
-    /// Starts a new run, or with `resume` returns the saved state after checking the settings match.
-    public func open(_ runSettings: RunSettings, resume: Bool) throws -> TuningState? {
+    /// Starts a new run, or with `resume` returns the saved state after checking that the settings match and that
+    /// `validate` accepts it — before any file is changed. A run stopped before its first save (run.json, no
+    /// state.json) holds nothing to keep: it starts over, with or without `resume`. The caller holds the folder's
+    /// `RunLock`.
+    public func open(_ runSettings: RunSettings, resume: Bool, validate: (TuningState) throws -> Void = { _ in }) throws -> TuningState? {
         let manager = FileManager.default
-        if resume {
-            guard manager.fileExists(atPath: state.path) else { throw RunDirectoryError.nothingToResume(url.path) }
-            let saved = try JSONDecoder().decode(RunSettings.self, from: Data(contentsOf: settings))
-            let differing = Self.differences(saved, runSettings)
-            if !differing.isEmpty { throw RunDirectoryError.settingsDiffer(url.path, fields: differing) }
-            let tuning = try JSONDecoder().decode(TuningState.self, from: Data(contentsOf: state))
-            try truncateLog(after: tuning.step)
-            return tuning
-        }
-        if manager.fileExists(atPath: settings.path) || manager.fileExists(atPath: state.path) {
+        let started = manager.fileExists(atPath: settings.path), saved = manager.fileExists(atPath: state.path)
+        if resume && !started && !saved { throw RunDirectoryError.nothingToResume(url.path) }
+        if resume || (started && !saved) {
+            if started {
+                let recorded = try read(RunSettings.self, from: settings)
+                let differing = Self.differences(recorded, runSettings)
+                if !differing.isEmpty { throw RunDirectoryError.settingsDiffer(url.path, fields: differing) }
+            }
+            if saved {
+                let tuning = try read(TuningState.self, from: state)
+                try validate(tuning)
+                try truncateLog(after: tuning.step)
+                return tuning
+            }
+            for file in [log, edits] { try? manager.removeItem(at: file) }
+        } else if started || saved {
             throw RunDirectoryError.exists(url.path)
         }
-        try manager.createDirectory(at: url, withIntermediateDirectories: true)
-        try write(runSettings, to: settings)
+        do {
+            try manager.createDirectory(at: url, withIntermediateDirectories: true)
+            try write(runSettings, to: settings)
+        } catch {
+            throw RunDirectoryError.unwritable(url.path, reason: Self.reason(error))
+        }
         return nil
+    }
+
+    func read<T: Decodable>(_ type: T.Type, from file: URL) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(contentsOf: file))
+        } catch {
+            throw RunDirectoryError.unreadable(file.path, reason: Self.reason(error))
+        }
+    }
+
+    /// One phrase for a file-system or decoding error instead of its dump.
+    static func reason(_ error: Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let context), DecodingError.keyNotFound(_, let context),
+             DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return (path.isEmpty ? "" : "at \(path): ") + context.debugDescription
+        case let error as CocoaError:
+            if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+                return String(cString: strerror(Int32(underlying.code)))
+            }
+            return error.localizedDescription
+        default:
+            return "\(error)"
+        }
     }
 
     static func differences(_ a: RunSettings, _ b: RunSettings) -> [String] {

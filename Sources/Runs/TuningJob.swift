@@ -69,7 +69,11 @@ public struct TuningJob {
         let settings = RunSettings(model: modelName, modelSHA256: modelSHA256, task: task.definition.name, split: task.split,
                                    data: dataRoot, template: task.template.text, verbalizers: task.verbalizer.words,
                                    configuration: configuration)
-        let saved = try directory.open(settings, resume: resume)
+        let lock = try RunLock.acquire(directory.url)
+        defer { lock.release() }
+        let saved = try directory.open(settings, resume: resume) { state in
+            try state.validate(configuration: configuration, width: model.width, vocabularySize: model.vocabularySize)
+        }
         let tuner = try makeTuner(configuration: configuration, resuming: saved)
         if let saved { try onEvent(.resumed(step: saved.step)) }
         var saver = StateSaver(directory: directory)

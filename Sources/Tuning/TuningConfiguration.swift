@@ -133,8 +133,24 @@ public struct TuningConfiguration: Codable, Sendable, Equatable {
         if method == .gcg { promptLength = 5; steps = 30 }
     }
 
+    /// Upper bounds on sizes a user types: far above any useful value, low enough that no allocation derived
+    /// from them (policy network, candidate batches, activations) overflows or asks for more than memory.
+    public static let sizeLimit = 4_096
+    public static let policyWidthLimit = 65_536
+    public static let stepLimit = 10_000_000
+
     public func validate() throws {
+        let weights = [learningRate, weightDecay, maxGradientNorm, scrutability, faithfulness, faithfulnessKL, langevinTemperature,
+                       search.repetitionPenalty, policy.targetRate]
+        let sizes = [promptLength, batchSize, policy.samplesPerStep, policy.sampleTopK, policy.fluentTopK ?? 1, search.candidates,
+                     search.candidatesPerPosition, search.trajectory, search.editBudget.maximum]
         let problems: [String?] = [
+            weights.allSatisfy(\.isFinite) ? nil : "every rate and weight must be a finite number",
+            sizes.allSatisfy({ $0 <= Self.sizeLimit }) ? nil : "prompt length, batch, samples, top-k, candidates and trajectory are limited to \(Self.sizeLimit)",
+            policy.hiddenWidth <= Self.policyWidthLimit ? nil : "the policy's hidden width is limited to \(Self.policyWidthLimit)",
+            steps <= Self.stepLimit && evaluateEvery <= Self.stepLimit ? nil : "steps and evaluate-every are limited to \(Self.stepLimit)",
+            weightDecay >= 0 ? nil : "weight decay cannot be negative",
+            maxGradientNorm >= 0 ? nil : "the clipping norm cannot be negative (0: no clipping)",
             promptLength >= 1 ? nil : "prompt length must be at least 1",
             steps >= 0 ? nil : "steps cannot be negative",
             batchSize >= 1 ? nil : "batch size must be at least 1",
@@ -191,6 +207,8 @@ public enum TuningError: Error, CustomStringConvertible, Equatable {
     case invalidConfiguration(String)
     case emptyTrainingSet
     case initialPromptLength(text: String, tokens: Int, expected: Int)
+    /// A saved state that does not fit the run resuming it.
+    case invalidState(String)
 
     public var description: String {
         switch self {
@@ -198,6 +216,7 @@ public enum TuningError: Error, CustomStringConvertible, Equatable {
         case .emptyTrainingSet: return "the training set is empty"
         case .initialPromptLength(let text, let tokens, let expected):
             return "the initial prompt \"\(text)\" is \(tokens) tokens; the prompt length is \(expected) (give --prompt-length \(tokens) or another text)"
+        case .invalidState(let problem): return "state.json cannot be resumed: \(problem); start the run again in a new --out"
         }
     }
 }

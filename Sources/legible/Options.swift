@@ -13,10 +13,16 @@ struct ModelOptions: ParsableArguments {
     var threads: Int?
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads { try Self.validate(threads: threads) }
         guard FileManager.default.fileExists(atPath: model) else {
             throw ValidationError("no model at '\(model)'; scripts/fetch-model downloads one into models/")
         }
+    }
+
+    /// More BLAS threads than cores never helps, and OpenBLAS's pool of hundreds can hang at exit.
+    static func validate(threads: Int) throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if threads < 1 || threads > cores { throw ValidationError("--threads must be between 1 and this machine's \(cores) cores") }
     }
 
     func applyThreads() {

@@ -87,7 +87,7 @@ struct Sweep: ParsableCommand {
         @Option(help: "BLAS threads (default: OpenBLAS's own choice, usually one per core).") var threads: Int?
 
         func validate() throws {
-            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+            if let threads { try ModelOptions.validate(threads: threads) }
             do { _ = try SweepShard(parsing: shard) } catch { throw ValidationError("\(error)") }
         }
 

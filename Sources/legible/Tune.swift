@@ -95,8 +95,10 @@ struct Tune: ParsableCommand {
             }
         }
         if let policyModel, !FileManager.default.fileExists(atPath: policyModel) { throw ValidationError("no policy model at '\(policyModel)'") }
+        if out.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--out needs a folder name") }
         if scrutability < 0 || faithfulness < 0 || faithfulnessKL < 0 { throw ValidationError("loss weights cannot be negative") }
         _ = try parseInitialization()
+        do { try tuningConfiguration.validate() } catch { throw ValidationError("\(error)") }
     }
 
     func parseInitialization() throws -> PromptInitialization {
