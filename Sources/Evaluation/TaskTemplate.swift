@@ -94,13 +94,13 @@ public struct TaskTemplate: Sendable, Equatable {
 extension Verbalizer {
     /// Each word must be exactly one token of the model's vocabulary.
     public init(words: [String], tokenizer: any Tokenizer) throws {
-        let ids = try words.map { word -> Int32 in
+        let tokens = try words.map { word -> [Int32] in
             let ids = tokenizer.encode(word)
             guard ids.count == 1 else {
                 throw TemplateError.multiTokenVerbalizer(word: word, tokens: ids.map { tokenizer.readableToken(for: $0) ?? "?" })
             }
-            return ids[0]
+            return ids
         }
-        self.init(words: words, ids: ids)
+        self.init(words: words, tokens: tokens)
     }
 }

@@ -62,7 +62,7 @@ public final class CachedPrefixClassifier {
             try model.embed(chunk.flatMap(\.tokens), into: inputs.pointer)
             let hidden = try model.forward(inputs: inputs.pointer, batch: batch, continuing: chunk.map(\.cache), extend: false)
             for row in batch.lastRows {
-                model.headLogits(hidden: hidden + row * C, rows: 1, vocabulary: verbalizer.ids, into: logits.pointer)
+                model.headLogits(hidden: hidden + row * C, rows: 1, vocabulary: verbalizer.firstTokens, into: logits.pointer)
                 scores.append(logSoftmax(Array(logits.buffer)))
             }
         }

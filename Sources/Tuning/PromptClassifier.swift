@@ -44,7 +44,7 @@ public final class PromptClassifier {
     func forward(_ examples: ArraySlice<EncodedExample>, prompt: PromptEmbeddings) throws -> Logits {
         try prompted.assemble(examples, prompt: prompt, model: model)
         return try model.forward(inputs: prompted.inputs.pointer, batch: prompted.batch,
-                                 head: .lastTokens(of: prompted.batch, vocabulary: verbalizer.ids))
+                                 head: .lastTokens(of: prompted.batch, vocabulary: verbalizer.firstTokens))
     }
 
     /// After `forward`: the gradient for the prompt from d(loss)/d(logits).

@@ -33,7 +33,7 @@ import TestSupport
         let ids: [Int32] = [464, 3807, 318, 257]
         let evaluation = try evaluator.evaluate(soft: soft, ids: ids)
 
-        let K = task.verbalizer.ids.count
+        let K = task.verbalizer.classCount
         let examples = Array(task.test.prefix(limit)), empty = PromptEmbeddings.empty(width: model.width)
         let classifier = PromptClassifier(model: model, verbalizer: task.verbalizer, batchSize: 4)
         let softScores = try classifier.labelLogProbabilities(examples, prompt: soft)

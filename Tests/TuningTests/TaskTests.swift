@@ -25,7 +25,7 @@ import Evaluation
     }
 
     @Test func verbalizersMustBeSingleTokens() throws {
-        #expect(try Verbalizer(words: [" terrible", " great"], tokenizer: tokenizer).ids == [7818, 1049])
+        #expect(try Verbalizer(words: [" terrible", " great"], tokenizer: tokenizer).tokens == [[7818], [1049]])
         #expect(throws: TemplateError.multiTokenVerbalizer(word: " unwatchable", tokens: [" unw", "atch", "able"])) {
             try Verbalizer(words: [" unwatchable", " great"], tokenizer: tokenizer)
         }
