@@ -161,7 +161,7 @@ func legible(_ arguments: [String]) throws -> CommandResult {
         let cases: [([String], String)] = [
             (["--task", "imdb"], "unknown task 'imdb'"),
             (["--split", "16-7"], "has no split '16-7'"),
-            (["--verbalizer", " unwatchable", "--verbalizer", " great"], "each label word must be one token"),
+            (["--verbalizer", "", "--verbalizer", " great"], "each label word needs at least one"),
             (["--prompt-length", "90"], "context is 96"),
             (["--method", "gradient"], "method"),
         ]
