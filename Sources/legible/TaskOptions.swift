@@ -11,7 +11,7 @@ struct TaskOptions: ParsableArguments {
     @Option(help: "Data root holding <task>/<split>/{train,dev,test}.tsv.") var data = "data/fewshot"
     @Option(help: ArgumentHelp("Template with {prompt} and {sentence}, or a name: pez (\"{prompt} {sentence} It was\") or rlprompt (\"{sentence} {prompt}\"). The label word is predicted right after it. Default: pez; rlprompt for --method rlprompt and gcg.", valueName: "text"))
     var template: String?
-    @Option(name: .customLong("verbalizer"), help: ArgumentHelp("A label word, once per class in label order (default: the task's; words usually start with a space).", valueName: "word"))
+    @Option(name: .customLong("verbalizer"), help: ArgumentHelp("A label word, once per class in label order (default: the task's; words usually start with a space). A word of several tokens is scored by its tokens' summed log-probabilities, which runs each sentence up to once per such word.", valueName: "word"))
     var verbalizers: [String] = []
     @Option(name: .customLong("max-sentence-tokens"), help: "Truncate sentences to this many tokens.") var maxSentenceTokens = 128
     @Option(name: .customLong("test-limit"), help: "Evaluate on the first N test examples only (default: the whole test set).") var testLimit: Int?
