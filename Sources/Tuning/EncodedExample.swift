@@ -1,5 +1,5 @@
 // A classification example ready for a prompt: token ids before and after the prompt's slot, and its label.
-// The label word is predicted at the last token of [prefix | prompt | suffix].
+// The label word (its first token) is predicted at the last token of [prefix | prompt | suffix].
 import Models
 
 public struct EncodedExample: Sendable, Equatable {
