@@ -30,7 +30,7 @@ public struct GemmaClassifyBatch: Sendable {
     /// " great" and " terrible" (▁great 1822, ▁terrible 21832 in Gemma 3's vocabulary); bench_torch.py uses the same.
     public static let verbalizer: [Int32] = [1822, 21832]
     /// The same words as the tuners' verbalizer, for the PEZ and RLPrompt workloads.
-    static let labelWords = Verbalizer(words: [" great", " terrible"], ids: verbalizer)
+    static let labelWords = Verbalizer(words: [" great", " terrible"], tokens: verbalizer.map { [$0] })
     public static let suffix = " It was"
 
     public var ids: [[Int32]]

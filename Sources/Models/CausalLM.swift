@@ -58,6 +58,10 @@ public struct Logits {
     public let rows: Int
     public let columns: Int
 
+    public init(pointer: UnsafePointer<Float>, rows: Int, columns: Int) {
+        self.pointer = pointer; self.rows = rows; self.columns = columns
+    }
+
     public func row(_ r: Int) -> UnsafeBufferPointer<Float> {
         UnsafeBufferPointer(start: pointer + r * columns, count: columns)
     }

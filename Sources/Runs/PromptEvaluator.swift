@@ -101,7 +101,7 @@ public final class PromptEvaluator {
             total + zip(pair.0, pair.1).reduce(0.0) { $0 + Double(Foundation.exp($1.0)) * Double($1.0 - $1.1) }
         } / Double(max(examples.count, 1))
         let cosines = soft.map { projector.cosine($0, ids) } ?? [Float](repeating: 1, count: ids.count)
-        let K = task.verbalizer.ids.count
+        let K = task.verbalizer.classCount
         let rates = { (scores: [[Float]]) in ClassRates.predicted(scores, classes: K) }
 
         let fluency = FluencyScorer(model: model, start: tokenizer.specialTokens.beginningOfSequence ?? tokenizer.specialTokens.endOfText ?? 0)

@@ -6,15 +6,15 @@ import Tuning
 
 public enum TemplateError: Error, CustomStringConvertible, Equatable {
     case missingPlaceholder(String, template: String)
-    case multiTokenVerbalizer(word: String, tokens: [String])
+    case emptyVerbalizer(word: String)
     case emptyInput(template: String)
 
     public var description: String {
         switch self {
         case .missingPlaceholder(let placeholder, let template):
             return "template \"\(template)\" must contain \(placeholder) exactly once"
-        case .multiTokenVerbalizer(let word, let tokens):
-            return "verbalizer \"\(word)\" is \(tokens.count) tokens for this model (\(tokens.map { "\"\($0)\"" }.joined(separator: ", "))); each label word must be one token"
+        case .emptyVerbalizer(let word):
+            return "verbalizer \"\(word)\" encodes to no token; each label word needs at least one"
         case .emptyInput(let template):
             return "template \"\(template)\" with an empty sentence and prompt leaves nothing to read"
         }
@@ -109,15 +109,13 @@ public struct TaskTemplate: Sendable, Equatable {
 }
 
 extension Verbalizer {
-    /// Each word must be exactly one token of the model's vocabulary.
+    /// Each word as the model's tokens for it: one or more.
     public init(words: [String], tokenizer: any Tokenizer) throws {
-        let ids = try words.map { word -> Int32 in
+        let tokens = try words.map { word -> [Int32] in
             let ids = tokenizer.encode(word)
-            guard ids.count == 1 else {
-                throw TemplateError.multiTokenVerbalizer(word: word, tokens: ids.map { tokenizer.readableToken(for: $0) ?? "?" })
-            }
-            return ids[0]
+            guard !ids.isEmpty else { throw TemplateError.emptyVerbalizer(word: word) }
+            return ids
         }
-        self.init(words: words, ids: ids)
+        self.init(words: words, tokens: tokens)
     }
 }

@@ -1,7 +1,8 @@
 // Label scores for many prompts given as token ids, over fixed examples whose prefixes (the tokens before the
 // prompt slot) are computed once and cached: each (prompt, example) pair then runs only [prompt | suffix].
 // With RLPrompt's "{sentence} {prompt}" template the whole sentence is prefix, so a reward batch of 16 prompts
-// × 16 sentences runs 16·16·n prompt tokens instead of 16·16·(sentence + n).
+// × 16 sentences runs 16·16·n prompt tokens instead of 16·16·(sentence + n). Label words of several tokens run
+// each pair once per continuation (see LabelWordReadings), [prompt | suffix | some word's leading tokens].
 import Foundation
 import Kernels
 import Models
@@ -13,13 +14,21 @@ public final class CachedPrefixClassifier {
     /// Continuations per forward pass: bounds the activation buffers.
     public let sequencesPerPass: Int
     private let caches: [KeyValueCache]
+    /// nil when every word is one token.
+    private let readings: LabelWordReadings?
     private var inputs = GrowableBuffer()       // (N, C)
     private let logits: FloatBuffer             // (classes)
+    // Multi-token words: the hidden rows where words are read, (P·R, C), their full-vocabulary logits in groups of
+    // at most `headRowsPerGroup` rows, and the word scores (K) of one pair.
+    private var readingInputs = GrowableBuffer(), readingLogits = GrowableBuffer(), softmaxScratch = GrowableBuffer()
+    /// Bounds the (rows, V) logits held at once: 64 rows of Gemma's 262,144 words are 64 MiB.
+    private let headRowsPerGroup = 64
 
     public init(model: any CausalLM, examples: [EncodedExample], verbalizer: Verbalizer, sequencesPerPass: Int = 128) throws {
         self.model = model; self.examples = examples; self.verbalizer = verbalizer
         self.sequencesPerPass = max(1, sequencesPerPass)
         caches = try model.cachePrefixes(examples.map(\.prefix))
+        readings = verbalizer.isSingleToken ? nil : LabelWordReadings(verbalizer)
         logits = FloatBuffer(count: verbalizer.classCount)
     }
 
@@ -51,6 +60,7 @@ public final class CachedPrefixClassifier {
 
     /// Class log-probabilities after each continuation of its cache, in order; caches are left as they were.
     private func labelLogProbabilities(_ pairs: [(cache: KeyValueCache, tokens: [Int32])]) throws -> [[Float]] {
+        if let readings { return try labelLogProbabilities(pairs, readings: readings) }
         var scores: [[Float]] = []
         scores.reserveCapacity(pairs.count)
         let C = model.width
@@ -62,8 +72,40 @@ public final class CachedPrefixClassifier {
             try model.embed(chunk.flatMap(\.tokens), into: inputs.pointer)
             let hidden = try model.forward(inputs: inputs.pointer, batch: batch, continuing: chunk.map(\.cache), extend: false)
             for row in batch.lastRows {
-                model.headLogits(hidden: hidden + row * C, rows: 1, vocabulary: verbalizer.ids, into: logits.pointer)
+                model.headLogits(hidden: hidden + row * C, rows: 1, vocabulary: verbalizer.firstTokens, into: logits.pointer)
                 scores.append(logSoftmax(Array(logits.buffer)))
+            }
+        }
+        return scores
+    }
+
+    /// As above for multi-token words: each pair runs once per continuation, and its words' summed token
+    /// log-probabilities are log-softmaxed over the words.
+    private func labelLogProbabilities(_ pairs: [(cache: KeyValueCache, tokens: [Int32])], readings: LabelWordReadings) throws -> [[Float]] {
+        var scores: [[Float]] = []
+        scores.reserveCapacity(pairs.count)
+        let (C, V, S, R) = (model.width, model.vocabularySize, readings.continuations.count, readings.readings.count)
+        let pairsPerPass = max(1, sequencesPerPass / S), pairsPerGroup = max(1, headRowsPerGroup / R)
+        readingLogits.reserve(pairsPerGroup * R * V); softmaxScratch.reserve(V)
+        for start in stride(from: 0, to: pairs.count, by: pairsPerPass) {
+            let chunk = pairs[start..<min(start + pairsPerPass, pairs.count)]
+            guard chunk.allSatisfy({ !$0.tokens.isEmpty }) else { throw ModelError.emptyBatch }
+            let sequences = chunk.flatMap { pair in readings.continuations.map { (cache: pair.cache, tokens: pair.tokens + $0) } }
+            let batch = RaggedBatch(lengths: sequences.map(\.tokens.count))
+            inputs.reserve(batch.tokenCount * C)
+            try model.embed(sequences.flatMap(\.tokens), into: inputs.pointer)
+            let hidden = try model.forward(inputs: inputs.pointer, batch: batch, continuing: sequences.map(\.cache), extend: false)
+            let rows = readings.headRows(in: batch, contextLengths: chunk.map(\.tokens.count))
+            readingInputs.reserve(rows.count * C)
+            for (r, row) in rows.enumerated() { (readingInputs.pointer + r * C).update(from: hidden + row * C, count: C) }
+            for first in stride(from: 0, to: chunk.count, by: pairsPerGroup) {
+                let count = min(pairsPerGroup, chunk.count - first)
+                model.headLogits(hidden: readingInputs.pointer + first * R * C, rows: count * R, into: readingLogits.pointer)
+                for p in 0..<count {
+                    readings.wordScores(logits: readingLogits.pointer + p * R * V, vocabularySize: V, scratch: softmaxScratch.pointer,
+                                        into: logits.pointer)
+                    scores.append(logSoftmax(Array(logits.buffer)))
+                }
             }
         }
         return scores

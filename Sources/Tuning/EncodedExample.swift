@@ -1,5 +1,5 @@
 // A classification example ready for a prompt: token ids before and after the prompt's slot, and its label.
-// The label word is predicted at the last token of [prefix | prompt | suffix].
+// The label word (its first token) is predicted at the last token of [prefix | prompt | suffix].
 import Models
 
 public struct EncodedExample: Sendable, Equatable {
@@ -14,17 +14,24 @@ public struct EncodedExample: Sendable, Equatable {
     public func length(promptLength n: Int) -> Int { prefix.count + n + suffix.count }
 }
 
-/// The label words, one vocabulary id per class, in label order.
+/// The label words in label order, each as the token ids the model reads for it (one or more).
 public struct Verbalizer: Sendable, Equatable {
     public var words: [String]
-    public var ids: [Int32]
+    public var tokens: [[Int32]]
 
-    public init(words: [String], ids: [Int32]) {
-        precondition(words.count == ids.count, "one id per verbalizer word")
-        self.words = words; self.ids = ids
+    public init(words: [String], tokens: [[Int32]]) {
+        precondition(words.count == tokens.count, "one token list per verbalizer word")
+        precondition(tokens.allSatisfy { !$0.isEmpty }, "every verbalizer word is at least one token")
+        self.words = words; self.tokens = tokens
     }
 
-    public var classCount: Int { ids.count }
+    public var classCount: Int { tokens.count }
+
+    /// Every word is one token: a class's score is then its word's logit at the example's last token.
+    public var isSingleToken: Bool { tokens.allSatisfy { $0.count == 1 } }
+
+    /// Each word's first token: the one predicted right after the example.
+    public var firstTokens: [Int32] { tokens.map { $0[0] } }
 }
 
 /// A prompt in the model's input-embedding space: n rows of C floats.

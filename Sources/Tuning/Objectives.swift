@@ -6,7 +6,8 @@ import Foundation
 import Kernels
 import Models
 
-/// Mean cross-entropy over the label words: loss, d(loss)/d(logits) (B, classes), and correct predictions.
+/// Mean cross-entropy over the label words from their class scores (B, classes), log-softmaxed here: loss,
+/// d(loss)/d(scores), and correct predictions.
 func taskLoss(_ logits: Logits, labels: [Int], weight: Float = 1) -> (loss: Float, dLogits: [Float], correct: Int) {
     let (B, K) = (logits.rows, logits.columns)
     var dLogits = [Float](repeating: 0, count: B * K)

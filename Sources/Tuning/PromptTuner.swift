@@ -194,7 +194,7 @@ public final class PromptTuner: PromptSearch {
             }
             return ids
         case .classWords:
-            return (0..<c.promptLength).map { data.verbalizer.ids[$0 % data.verbalizer.classCount] }
+            return (0..<c.promptLength).map { data.verbalizer.firstTokens[$0 % data.verbalizer.classCount] }
         case .manualPrompt:
             throw TuningError.invalidConfiguration("the manual-prompt start is resolved to its text by the run, which knows the task")
         }

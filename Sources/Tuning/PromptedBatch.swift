@@ -6,30 +6,35 @@ import Models
 struct PromptedBatch {
     private(set) var inputs = FloatBuffer(count: 0)  // (N, C), grown as needed
     private(set) var batch = RaggedBatch(lengths: [1])
-    /// Packed row where each example's prompt begins.
+    /// Packed row where each sequence's prompt begins.
     private(set) var promptStarts: [Int] = []
 
-    /// Fills `inputs` with embed(prefix) | prompt | embed(suffix) for each example.
-    mutating func assemble(_ examples: ArraySlice<EncodedExample>, prompt: PromptEmbeddings, model: any CausalLM) throws {
+    /// Fills `inputs` with embed(prefix) | prompt | embed(suffix) | embed(continuation) for each example and, within
+    /// it, each continuation (label-word tokens; by default one empty continuation, the example alone).
+    mutating func assemble(_ examples: ArraySlice<EncodedExample>, prompt: PromptEmbeddings, model: any CausalLM,
+                           continuations: [[Int32]] = [[]]) throws {
         let n = prompt.length, C = model.width
-        batch = RaggedBatch(lengths: examples.map { $0.length(promptLength: n) })
+        batch = RaggedBatch(lengths: examples.flatMap { example in continuations.map { example.length(promptLength: n) + $0.count } })
         if inputs.count < batch.tokenCount * C { inputs = FloatBuffer(count: batch.tokenCount * C) }
         promptStarts = []
         var row = 0
         for example in examples {
-            if !example.prefix.isEmpty { try model.embed(example.prefix, into: inputs.pointer + row * C) }
-            row += example.prefix.count
-            promptStarts.append(row)
-            if n > 0 {
-                prompt.values.withUnsafeBufferPointer { (inputs.pointer + row * C).update(from: $0.baseAddress!, count: n * C) }
+            for continuation in continuations {
+                if !example.prefix.isEmpty { try model.embed(example.prefix, into: inputs.pointer + row * C) }
+                row += example.prefix.count
+                promptStarts.append(row)
+                if n > 0 {
+                    prompt.values.withUnsafeBufferPointer { (inputs.pointer + row * C).update(from: $0.baseAddress!, count: n * C) }
+                }
+                row += n
+                let after = example.suffix + continuation
+                if !after.isEmpty { try model.embed(after, into: inputs.pointer + row * C) }
+                row += after.count
             }
-            row += n
-            if !example.suffix.isEmpty { try model.embed(example.suffix, into: inputs.pointer + row * C) }
-            row += example.suffix.count
         }
     }
 
-    /// Σ over examples of d(loss)/d(inputs) at the prompt rows: the gradient for the shared prompt (n, C).
+    /// Σ over sequences of d(loss)/d(inputs) at the prompt rows: the gradient for the shared prompt (n, C).
     func promptGradient(from dInputs: UnsafePointer<Float>, promptLength n: Int, width C: Int, into gradient: inout [Float]) {
         gradient.withUnsafeMutableBufferPointer { g in
             for start in promptStarts {

@@ -16,7 +16,7 @@ struct TaskOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Data root holding <task>/<split>/… (default data/fewshot).", valueName: "folder")) var data: String?
     @Option(help: ArgumentHelp("Template with {prompt} and {sentence}, or a name: pez (\"{prompt} {sentence} It was\") or rlprompt (\"{sentence} {prompt}\"). The label word is predicted right after it. Default: the task's (task.json), else pez; rlprompt for --method rlprompt and gcg.", valueName: "text"))
     var template: String?
-    @Option(name: .customLong("verbalizer"), help: ArgumentHelp("A label word, once per class in class order (default: the task's; words usually start with a space; several tokens are fine).", valueName: "word"))
+    @Option(name: .customLong("verbalizer"), help: ArgumentHelp("A label word, once per class in class order (default: the task's; words usually start with a space). A word of several tokens is scored by its tokens' summed log-probabilities, which runs each sentence up to once per such word.", valueName: "word"))
     var verbalizers: [String] = []
     @Option(name: .customLong("text-column"), help: ArgumentHelp("The data files' text column (default: sentence or text).", valueName: "name"))
     var textColumn: String?

@@ -165,7 +165,7 @@ func legible(_ arguments: [String]) throws -> CommandResult {
             (["--task", "imdb"], "no task 'imdb' in"),
             (["--verbalizer", " good"], "has 2 classes but 1 label words"),
             (["--split", "16-7"], "has no split '16-7'"),
-            (["--verbalizer", " unwatchable", "--verbalizer", " great"], "each label word must be one token"),
+            (["--verbalizer", "", "--verbalizer", " great"], "each label word needs at least one"),
             (["--prompt-length", "90"], "context is 96"),
             (["--method", "gradient"], "method"),
         ]

@@ -36,7 +36,7 @@ import Testing
         let ids: [Int32] = [464, 3807, 318, 257]
         let evaluation = try evaluator.evaluate(soft: soft, ids: ids)
 
-        let K = task.verbalizer.ids.count
+        let K = task.verbalizer.classCount
         let examples = task.testExamples(limit: limit), empty = PromptEmbeddings.empty(width: model.width)
         let classifier = PromptClassifier(model: model, verbalizer: task.verbalizer, batchSize: 4)
         let softScores = try classifier.labelLogProbabilities(examples, prompt: soft)

@@ -27,11 +27,13 @@ import Tokenizers
         #expect(try TaskTemplate(TaskTemplate.rlprompt).encode(long, tokenizer: tokenizer, maxSentenceTokens: 8).prefix.count == 8)
     }
 
-    @Test func verbalizersMustBeSingleTokens() throws {
-        #expect(try Verbalizer(words: [" terrible", " great"], tokenizer: tokenizer).ids == [7818, 1049])
-        #expect(throws: TemplateError.multiTokenVerbalizer(word: " unwatchable", tokens: [" unw", "atch", "able"])) {
-            try Verbalizer(words: [" unwatchable", " great"], tokenizer: tokenizer)
-        }
+    @Test func verbalizersAreOneTokenOrMore() throws {
+        let single = try Verbalizer(words: [" terrible", " great"], tokenizer: tokenizer)
+        #expect(single.tokens == [[7818], [1049]] && single.isSingleToken)
+        let mixed = try Verbalizer(words: [" unwatchable", " great"], tokenizer: tokenizer)  // " unw" "atch" "able"
+        #expect(mixed.tokens == [[7379, 963, 540], [1049]] && !mixed.isSingleToken)
+        #expect(mixed.firstTokens == [7379, 1049])
+        #expect(throws: TemplateError.emptyVerbalizer(word: "")) { try Verbalizer(words: ["", " great"], tokenizer: tokenizer) }
     }
 
     @Test func badTasksAndDataAreNamedClearly() throws {

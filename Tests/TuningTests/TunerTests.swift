@@ -168,7 +168,7 @@ import Testing
         var configuration = Tiny.configuration(.pez)
         configuration.initialization = .classWords
         let classWords = try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: configuration)
-        #expect(try classWords.projection().ids == task.verbalizer.ids + task.verbalizer.ids)
+        #expect(try classWords.projection().ids == task.verbalizer.firstTokens + task.verbalizer.firstTokens)
         configuration.initialization = .text(" this movie is")
         #expect(throws: TuningError.initialPromptLength(text: " this movie is", tokens: 3, expected: 4)) {
             try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: configuration)
