@@ -2,6 +2,7 @@
 // StateSaver decides), log.jsonl (one line per step), prompt.safetensors and report.json (written atomically at
 // the end), and for gcg edits.jsonl (one line per accepted token change).
 import Foundation
+import WeightFiles
 import Tasks
 import Tuning
 
@@ -62,6 +63,7 @@ public struct RunDirectory {
     /// `RunLock`.
     public func open(_ runSettings: RunSettings, resume: Bool, validate: (TuningState) throws -> Void = { _ in }) throws -> TuningState? {
         let manager = FileManager.default
+        AtomicFile.removeLeftovers(in: url)
         let started = manager.fileExists(atPath: settings.path), saved = manager.fileExists(atPath: state.path)
         if resume && !started && !saved { throw RunDirectoryError.nothingToResume(url.path) }
         if resume || (started && !saved) {
@@ -166,11 +168,11 @@ public struct RunDirectory {
         }
         var out = Data()
         for line in kept { out.append(contentsOf: line); out.append(0x0A) }
-        try out.write(to: file, options: .atomic)
+        try AtomicFile.write(out, to: file)
     }
 
     public func write<T: Encodable>(_ value: T, to file: URL) throws {
-        try JSONEncoder.prettySorted.encode(value).write(to: file, options: .atomic)
+        try AtomicFile.write(JSONEncoder.prettySorted.encode(value), to: file)
     }
 }
 

@@ -47,8 +47,12 @@ import Testing
             for file in ["state.json", "report.json", "prompt.safetensors"] {
                 try FileManager.default.removeItem(at: out.appendingPathComponent(file))
             }
+            // A write killed halfway leaves its temporary; the next open removes it.
+            let leftover = out.appendingPathComponent("state.json.partial-99999")
+            try Data("{\"st".utf8).write(to: leftover)
             let again = try tune(out, ["--steps", "2"] + extra)
             #expect(again.status == 0, "\(extra): \(again.error)")
+            #expect(!FileManager.default.fileExists(atPath: leftover.path))
             let lines = try String(contentsOf: out.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
             #expect(lines.count == 2)  // started over: the old lines are gone, not doubled
         }
