@@ -7,6 +7,8 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
     case invalidValue(key: String, value: String, expected: String)
     /// A model whose float32 parameters would not fit in this machine's memory (`ModelLimits.parameterBytes`).
     case tooLarge(model: String, bytes: Int, limit: Int)
+    /// A directory that holds several weight files, with nothing to say which one is the model.
+    case severalModelFiles(directory: String, files: [String])
     case missingTensor(name: String)
     case unexpectedTensor(name: String)
     case wrongShape(name: String, expected: [Int], found: [Int])
@@ -21,6 +23,8 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
             return "invalid model config: \(key) = \(value); expected \(expected)"
         case .tooLarge(let model, let bytes, let limit):
             return "\(model) needs \(gigabytes(bytes)) for its float32 parameters; this machine has \(gigabytes(limit)) of memory"
+        case .severalModelFiles(let directory, let files):
+            return "\(directory) holds \(files.count) weight files (\(files.joined(separator: ", "))); give the path of the one to load"
         case .missingTensor(let name): return "checkpoint lacks tensor '\(name)'"
         case .unexpectedTensor(let name): return "checkpoint has tensor '\(name)', which this architecture does not use"
         case .wrongShape(let name, let expected, let found):

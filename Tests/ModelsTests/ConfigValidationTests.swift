@@ -176,4 +176,29 @@ func expectInvalid(_ key: String, _ value: String, sourceLocation: SourceLocatio
         let finite = logits.row(0).allSatisfy { $0.isFinite }
         #expect(finite)
     }
+
+    @Test func twoGGUFFilesInADirectoryAreNamedNotGuessed() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try TinyGGUF.gemma3().write("model-q4.gguf", in: directory)
+        try TinyGGUF.gemma3().write("model-q8.gguf", in: directory)
+        let error = #expect(throws: ModelLoadError.severalModelFiles(directory: directory.path,
+                                                                     files: ["model-q4.gguf", "model-q8.gguf"])) {
+            try ModelLoader.load(directory)
+        }
+        #expect(error?.description.contains("model-q4.gguf, model-q8.gguf") == true)
+        // Named on its own, either file loads.
+        #expect(try ModelLoader.load(directory.appendingPathComponent("model-q8.gguf")) is Gemma3)
+    }
+
+    @Test func aDirectoryReachedThroughASymlinkLoads() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let target = directory.appendingPathComponent("real")
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        try TinyGGUF.gemma3().write(in: target)
+        let link = directory.appendingPathComponent("link")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        #expect(try ModelLoader.load(link) is Gemma3)
+    }
 }
