@@ -1,4 +1,5 @@
-// Ids and counts in tokenizer files are bounded before anything is allocated from them.
+// Ids and counts in tokenizer files are bounded before anything is allocated from them, and a directory
+// with two .gguf files is an error naming both rather than a silently missing tokenizer.
 
 import Foundation
 import Testing
@@ -52,6 +53,23 @@ import TestSupport
         try Data(#"{"a": 0, "b": 1000000000}"#.utf8).write(to: directory.appendingPathComponent("vocab.json"))
         try Data("#version: 0.2\n".utf8).write(to: directory.appendingPathComponent("merges.txt"))
         expectMalformed(directory, mentioning: ["\"b\"", "1000000000"])
+    }
+
+    @Test("two .gguf files are an error naming both")
+    func twoGGUFFiles() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try TinyGGUF.gemma3(tensors: false).write("b.gguf", in: directory)
+        try TinyGGUF.gemma3(tensors: false).write("a.gguf", in: directory)
+        #expect(TokenizerLoader.formats(in: directory) == [.gguf(fileName: "a.gguf"), .gguf(fileName: "b.gguf")])
+        let error = #expect(throws: TokenizerError.severalGGUFFiles(directory: directory.path, files: ["a.gguf", "b.gguf"])) {
+            try TokenizerLoader.load(directory: directory)
+        }
+        #expect(error?.description.contains("a.gguf, b.gguf") == true)
+        // Given the model's own file, its vocabulary is read.
+        let tokenizer = try TokenizerLoader.load(directory: directory, ggufFile: "b.gguf")
+        #expect(tokenizer.vocabularySize == 6)
+        #expect(tokenizer.encode("ab") == [4, 5])
     }
 
     @Test("GGUF vocabulary arrays must agree in length, naming the key")
