@@ -31,8 +31,10 @@ public final class GPT2: CausalLM {
                        scale: 1 / Float(config.headSize).squareRoot())
     }
 
-    /// A model with zeroed weights, for loaders to fill.
-    init(config: GPT2Config) {
+    /// A model with zeroed weights, for loaders to fill. The configuration is checked here, where it first
+    /// sizes an allocation, so no path reaches the layout or the buffers with an unchecked value.
+    init(config: GPT2Config) throws {
+        try config.validate()
         self.config = config
         layout = config.parameterLayout
         parameters = FloatBuffer(count: layout.totalCount)
@@ -42,8 +44,7 @@ public final class GPT2: CausalLM {
     /// Random weights as transformers initializes GPT-2: normal(0, 0.02) matrices, unit LayerNorm gains,
     /// zero biases. Enough for tests and benchmarks of the full-size shapes.
     public convenience init(randomWeightsFor config: GPT2Config, seed: UInt64) throws {
-        try config.validate()
-        self.init(config: config)
+        try self.init(config: config)
         var rng = SeededGenerator(seed: seed)
         for entry in layout.entries {
             let p = parameters.pointer + entry.offset

@@ -50,19 +50,37 @@ public struct GPT2Config: Codable, Equatable, Sendable {
 
     public var headSize: Int { width / heads }
 
+    /// Refuses a configuration this engine cannot run, before anything is sized from it: every value within
+    /// ModelLimits (so no size computed from them overflows), the heads dividing the width, the options
+    /// this engine implements, and parameters that fit in memory. Errors name the config.json key.
     public func validate() throws {
-        let problems = [
-            layers > 0 ? nil : "n_layer must be positive",
-            heads > 0 && width > 0 && width % heads == 0 ? nil : "n_embd (\(width)) must be a positive multiple of n_head (\(heads))",
-            positions > 0 ? nil : "n_positions must be positive",
-            vocabularySize > 0 ? nil : "vocab_size must be positive",
-            ["gelu_new", "gelu_pytorch_tanh", "gelu_fast"].contains(activation)
-                ? nil : "activation_function '\(activation)' is not supported (GPT-2 uses gelu_new)",
-            inner == nil || inner == 4 * width ? nil : "n_inner other than 4·n_embd is not supported",
-            scaleAttentionWeights ? nil : "scale_attn_weights = false is not supported",
-            !scaleAttentionByInverseLayerIndex ? nil : "scale_attn_by_inverse_layer_idx = true is not supported",
-        ].compactMap { $0 }
-        if let problem = problems.first { throw ModelLoadError.invalidConfig(problem) }
+        try ModelLimits.check("n_layer", layers, 1...ModelLimits.layers)
+        try ModelLimits.check("n_embd", width, 1...ModelLimits.width)
+        try ModelLimits.check("n_head", heads, 1...ModelLimits.heads)
+        guard width % heads == 0 else {
+            throw ModelLoadError.invalidValue(key: "n_embd", value: "\(width)", expected: "a multiple of n_head (\(heads))")
+        }
+        try ModelLimits.check("n_positions", positions, 1...ModelLimits.context)
+        try ModelLimits.check("vocab_size", vocabularySize, 1...ModelLimits.vocabularySize)
+        try ModelLimits.checkNonNegative("layer_norm_epsilon", layerNormEpsilon)
+        guard ["gelu_new", "gelu_pytorch_tanh", "gelu_fast"].contains(activation) else {
+            throw ModelLoadError.invalidValue(key: "activation_function", value: "'\(activation)'",
+                                              expected: "gelu_new (or gelu_pytorch_tanh, gelu_fast), the only one supported")
+        }
+        if let inner, inner != 4 * width {
+            throw ModelLoadError.invalidValue(key: "n_inner", value: "\(inner)",
+                                              expected: "null or 4·n_embd (\(4 * width)); other MLP widths are not supported")
+        }
+        guard scaleAttentionWeights else {
+            throw ModelLoadError.invalidValue(key: "scale_attn_weights", value: "false", expected: "true, the only one supported")
+        }
+        guard !scaleAttentionByInverseLayerIndex else {
+            throw ModelLoadError.invalidValue(key: "scale_attn_by_inverse_layer_idx", value: "true",
+                                              expected: "false, the only one supported")
+        }
+        try ModelLimits.checkMemory(
+            parameterCount: parameterLayout.totalCount,
+            model: "GPT-2 with n_layer \(layers), n_embd \(width), n_positions \(positions), vocab_size \(vocabularySize)")
     }
 
     public static func load(from url: URL) throws -> GPT2Config {
@@ -72,8 +90,23 @@ public struct GPT2Config: Codable, Equatable, Sendable {
             try config.validate()
             return config
         } catch let error as DecodingError {
+            if let (key, value) = nonInteger(in: data) {
+                throw ModelLoadError.invalidValue(key: key, value: value, expected: "an integer that fits in 64 bits")
+            }
             throw ModelLoadError.invalidConfig("\(url.lastPathComponent): \(error.readableDescription)")
         }
+    }
+
+    /// The first integer key holding something else (2.5, 1e30). Foundation's JSONDecoder on Linux reports
+    /// such a number as "not valid JSON" without saying where; this finds the key for the message.
+    static func nonInteger(in data: Data) -> (key: String, value: String)? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        let keys: [CodingKeys] = [.layers, .heads, .width, .positions, .vocabularySize, .inner]
+        for key in keys.map(\.rawValue) {
+            guard let value = object[key], !(value is NSNull) else { continue }
+            if value as? Int == nil { return (key, "\(value)") }
+        }
+        return nil
     }
 }
 

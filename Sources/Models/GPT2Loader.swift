@@ -11,7 +11,7 @@ extension GPT2 {
             throw ModelLoadError.missingFile(weightsURL.path, hint: "download it with scripts/fetch-model gpt2, or save a model with save_pretrained(..., safe_serialization=True)")
         }
         let file = try SafetensorsFile(path: weightsURL.path)
-        let model = GPT2(config: config)
+        let model = try GPT2(config: config)
         try model.load(from: file)
         return model
     }

@@ -30,7 +30,10 @@ public final class Gemma3: CausalLM {
         "Gemma 3 (\(config.layers) layers, \(config.heads) query heads / \(config.kvHeads) key-value head, width \(config.width), vocabulary \(config.vocabularySize))"
     }
 
-    init(config: Gemma3Config) {
+    /// A model with zeroed weights, for loaders to fill. The configuration is checked here, where it first
+    /// sizes an allocation, so no path reaches the layout, the buffers or RoPE with an unchecked value.
+    init(config: Gemma3Config) throws {
+        try config.validate()
         self.config = config
         layout = config.parameterLayout
         parameters = FloatBuffer(count: layout.totalCount)
@@ -40,8 +43,8 @@ public final class Gemma3: CausalLM {
     }
 
     /// Random weights (normal(0, 0.02) matrices, norm gains near 1), for tests and benchmarks.
-    public convenience init(randomWeightsFor config: Gemma3Config, seed: UInt64) {
-        self.init(config: config)
+    public convenience init(randomWeightsFor config: Gemma3Config, seed: UInt64) throws {
+        try self.init(config: config)
         var rng = SeededGenerator(seed: seed)
         for entry in layout.entries {
             let p = parameters.pointer + entry.offset

@@ -38,8 +38,10 @@ public struct Gemma3Config: Equatable, Sendable {
         }
         do {
             let keyLength = try m.int("gemma3.attention.key_length")
-            guard try m.int("gemma3.attention.value_length") == keyLength else {
-                throw ModelLoadError.invalidConfig("key and value head sizes differ")
+            let valueLength = try m.int("gemma3.attention.value_length")
+            guard valueLength == keyLength else {
+                throw ModelLoadError.invalidValue(key: "gemma3.attention.value_length", value: "\(valueLength)",
+                                                  expected: "gemma3.attention.key_length (\(keyLength))")
             }
             self.init(
                 layers: try m.int("gemma3.block_count"), width: try m.int("gemma3.embedding_length"),
@@ -53,7 +55,42 @@ public struct Gemma3Config: Equatable, Sendable {
         } catch let error as GGUFError {
             throw ModelLoadError.invalidConfig("\(error)")
         }
-        if heads % kvHeads != 0 { throw ModelLoadError.invalidConfig("head_count \(heads) is not a multiple of head_count_kv \(kvHeads)") }
+        try validate()
+    }
+
+    /// Refuses a configuration this engine cannot run, before anything is sized, divided or indexed by it:
+    /// every value within ModelLimits (so no size computed from them overflows), key/value heads dividing the
+    /// query heads, an even head size for RoPE, a window of at least one key, and parameters that fit in memory.
+    /// Errors name the GGUF key (or transformers' name for the values GGUF does not store).
+    public func validate() throws {
+        try ModelLimits.check("gemma3.block_count", layers, 1...ModelLimits.layers)
+        try ModelLimits.check("gemma3.embedding_length", width, 1...ModelLimits.width)
+        try ModelLimits.check("gemma3.attention.head_count", heads, 1...ModelLimits.heads)
+        try ModelLimits.check("gemma3.attention.head_count_kv", kvHeads, 1...ModelLimits.heads)
+        guard heads % kvHeads == 0 else {
+            throw ModelLoadError.invalidValue(key: "gemma3.attention.head_count_kv", value: "\(kvHeads)",
+                                              expected: "a divisor of gemma3.attention.head_count (\(heads))")
+        }
+        try ModelLimits.check("gemma3.attention.key_length", headSize, 1...ModelLimits.headSize)
+        // Rotate-half RoPE pairs channel i with channel i + D/2.
+        guard headSize % 2 == 0 else {
+            throw ModelLoadError.invalidValue(key: "gemma3.attention.key_length", value: "\(headSize)",
+                                              expected: "an even number (rotary embeddings rotate pairs of channels)")
+        }
+        try ModelLimits.check("gemma3.feed_forward_length", feedForwardWidth, 1...ModelLimits.feedForwardWidth)
+        try ModelLimits.check("tokenizer.ggml.tokens (count)", vocabularySize, 1...ModelLimits.vocabularySize)
+        try ModelLimits.check("gemma3.context_length", context, 1...ModelLimits.context)
+        // A window larger than the context is harmless (the layer attends globally); one below 1 sees no keys.
+        try ModelLimits.check("gemma3.attention.sliding_window", slidingWindow, 1...ModelLimits.context)
+        try ModelLimits.check("sliding_window_pattern", slidingWindowPattern, 1...ModelLimits.layers)
+        try ModelLimits.checkNonNegative("gemma3.attention.layer_norm_rms_epsilon", rmsNormEpsilon)
+        try ModelLimits.checkNonNegative("gemma3.rope.freq_base", globalRopeBase, orZero: false)
+        try ModelLimits.checkNonNegative("rope_local_base_freq", localRopeBase, orZero: false)
+        try ModelLimits.checkNonNegative("query_pre_attn_scalar", queryPreAttentionScalar, orZero: false)
+        try ModelLimits.checkMemory(
+            parameterCount: parameterLayout.totalCount,
+            model: "Gemma 3 with gemma3.block_count \(layers), gemma3.embedding_length \(width), "
+                + "gemma3.feed_forward_length \(feedForwardWidth), \(vocabularySize) tokens")
     }
 
     public func isGlobal(layer l: Int) -> Bool { (l + 1) % slidingWindowPattern == 0 }

@@ -7,7 +7,7 @@ extension Gemma3 {
     public static func load(gguf url: URL) throws -> Gemma3 {
         let file: GGUFFile
         do { file = try GGUFFile(path: url.path) } catch { throw ModelLoadError.invalidConfig("\(error)") }
-        let model = Gemma3(config: try Gemma3Config(gguf: file))
+        let model = try Gemma3(config: try Gemma3Config(gguf: file))
         try model.load(from: file)
         model.source = url.lastPathComponent
         return model

@@ -12,15 +12,22 @@ public enum ModelLoader {
             if FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) {
                 return try GPT2.load(directory: url)
             }
-            if let gguf = try ggufFiles(in: url).first { return try Gemma3.load(gguf: gguf) }
+            // Two .gguf files (say two quantizations) leave nothing to say which is the model: ask, do not guess.
+            let ggufs = try ggufFiles(in: url)
+            if ggufs.count > 1 {
+                throw ModelLoadError.severalModelFiles(directory: url.path, files: ggufs.map(\.lastPathComponent))
+            }
+            if let gguf = ggufs.first { return try Gemma3.load(gguf: gguf) }
         }
         throw ModelLoadError.unknownModel(url.path)
     }
 
-    /// The .gguf files in a directory, in name order.
+    /// The .gguf files in a directory, in name order. Listed by path: on Linux, Foundation's URL variant
+    /// returns nothing for a directory reached through a symbolic link.
     public static func ggufFiles(in directory: URL) throws -> [URL] {
-        try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-            .filter { $0.pathExtension == "gguf" }
-            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".gguf") }
+            .sorted()
+            .map { directory.appendingPathComponent($0) }
     }
 }

@@ -28,6 +28,16 @@ extension SentencePieceVocabulary {
               let types = Self.pieceTypes(gguf: rawTypes.map { Int32(clamping: $0) }) else {
             throw missing("tokenizer.ggml.token_type", "an array of token types 1...6")
         }
+        // The arrays' lengths are bounded by the file's size; a vocabulary is also bounded by what a model may have.
+        guard pieces.count <= TokenizerLimits.vocabularySize else {
+            throw TokenizerError.malformedFile(
+                path: file, reason: "tokenizer.ggml.tokens holds \(pieces.count) tokens; at most \(TokenizerLimits.vocabularySize) are read")
+        }
+        for (key, count) in [("tokenizer.ggml.scores", scores.count), ("tokenizer.ggml.token_type", types.count)]
+        where count != pieces.count {
+            throw TokenizerError.malformedFile(
+                path: file, reason: "\(key) holds \(count) values for the \(pieces.count) tokens of tokenizer.ggml.tokens")
+        }
         func id(_ name: String) throws -> Int32? {
             let key = "tokenizer.ggml.\(name)"
             guard let value = metadata[key] else { return nil }

@@ -40,6 +40,13 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
         vocabulary: [String: Int32], merges: [(String, String)], addedTokens: [String: Int32] = [:],
         source: String = "vocabulary"
     ) throws {
+        // Every table below is sized by the largest id: bound the ids before anything is allocated.
+        let tooLarge = { (entry: (key: String, value: Int32)) in entry.value >= TokenizerLimits.vocabularySize }
+        if let (spelling, id) = vocabulary.first(where: tooLarge) ?? addedTokens.first(where: tooLarge) {
+            throw TokenizerError.malformedFile(
+                path: source,
+                reason: "token \(spelling.debugDescription) has id \(id); ids must be below \(TokenizerLimits.vocabularySize)")
+        }
         var size = 0
         for (_, id) in vocabulary where id >= 0 { size = max(size, Int(id) + 1) }
         for (_, id) in addedTokens where id >= 0 { size = max(size, Int(id) + 1) }

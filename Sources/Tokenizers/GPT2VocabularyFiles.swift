@@ -43,9 +43,15 @@ extension GPT2Tokenizer {
             }
         }
         var added: [String: Int32] = [:]
-        for entry in (root["added_tokens"] as? [[String: Any]]) ?? [] {
-            guard let content = entry["content"] as? String, let id = (entry["id"] as? NSNumber)?.int32Value else {
-                throw TokenizerError.malformedFile(path: path, reason: "an added token lacks \"content\" or \"id\"")
+        for (index, entry) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
+            guard let content = entry["content"] as? String, let number = entry["id"] as? NSNumber else {
+                throw TokenizerError.malformedFile(path: path, reason: "added_tokens[\(index)] lacks \"content\" or \"id\"")
+            }
+            // Bounded here, where the key is known: the tokenizer sizes its tables by the largest id.
+            guard let id = Int32(exactly: number.doubleValue), (0..<Int32(TokenizerLimits.vocabularySize)).contains(id) else {
+                throw TokenizerError.malformedFile(
+                    path: path,
+                    reason: "added_tokens[\(index)].id (\(content.debugDescription)) is \(number); expected an integer in 0..<\(TokenizerLimits.vocabularySize)")
             }
             added[content] = id
         }

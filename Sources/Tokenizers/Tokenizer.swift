@@ -30,6 +30,14 @@ public protocol Tokenizer: AnyObject, Sendable {
     func readableToken(for id: Int32) -> String?
 }
 
+/// Bounds on what a tokenizer file may ask for.
+public enum TokenizerLimits {
+    /// Token ids must be below 2^24 = 16,777,216, the largest vocabulary a model may have (Models'
+    /// ModelLimits.vocabularySize; Gemma 3's 262,144 is the largest in common use). Tables indexed by id are
+    /// sized by the largest id, so one absurd id in a file (10^9) would otherwise allocate tens of gigabytes.
+    public static let vocabularySize = 1 << 24
+}
+
 /// Ids of the special tokens a tokenizer defines.
 public struct SpecialTokens: Sendable, Equatable {
     /// End of text / end of sequence (GPT-2: `<|endoftext|>` 50256).

@@ -14,6 +14,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case sentencePiece(operation: String, message: String)
     /// Vocabulary arrays handed to a builder are inconsistent.
     case invalidVocabulary(reason: String)
+    /// The directory holds several `.gguf` files, each with its own vocabulary, and nothing says which to read.
+    case severalGGUFFiles(directory: String, files: [String])
 
     public var description: String {
         switch self {
@@ -32,6 +34,9 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
             return "SentencePiece could not \(operation): \(message)"
         case .invalidVocabulary(let reason):
             return "Invalid tokenizer vocabulary: \(reason)"
+        case .severalGGUFFiles(let directory, let files):
+            return "\(directory) holds \(files.count) .gguf files (\(files.joined(separator: ", "))), each with its own "
+                + "vocabulary; give the path of the model's .gguf file, or keep one per directory"
         }
     }
 }

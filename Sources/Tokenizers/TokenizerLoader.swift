@@ -15,12 +15,14 @@ public enum TokenizerLoader {
         case encoderJSONAndVocabBPE
         /// SentencePiece `tokenizer.model`.
         case sentencePieceModel
-        /// The vocabulary in a GGUF file's metadata (the only `.gguf` file in the directory).
+        /// The vocabulary in a GGUF file's metadata.
         case gguf(fileName: String)
     }
 
-    /// The formats present in `directory`, most preferred first.
-    public static func formats(in directory: URL) -> [Format] {
+    /// The formats present in `directory`, most preferred first. `ggufFile` names the model's own GGUF
+    /// when the caller knows it; otherwise every `.gguf` file in the directory is listed, in name order,
+    /// and `load` refuses more than one.
+    public static func formats(in directory: URL, ggufFile: String? = nil) -> [Format] {
         func exists(_ name: String) -> Bool {
             FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)
         }
@@ -29,23 +31,31 @@ public enum TokenizerLoader {
         if exists("vocab.json") && exists("merges.txt") { found.append(.vocabJSONAndMerges) }
         if exists("encoder.json") && exists("vocab.bpe") { found.append(.encoderJSONAndVocabBPE) }
         if exists("tokenizer.model") { found.append(.sentencePieceModel) }
-        let ggufFiles = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
-            .filter { $0.hasSuffix(".gguf") }
-        if ggufFiles.count == 1 { found.append(.gguf(fileName: ggufFiles[0])) }
+        let ggufFiles = ggufFile.map { [$0] } ?? ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+            .filter { $0.hasSuffix(".gguf") }.sorted()
+        found += ggufFiles.map { .gguf(fileName: $0) }
         return found
     }
 
-    /// Loads the tokenizer in `directory`. A `tokenizer.json` this package cannot read (one that is
-    /// not byte-level BPE, like Gemma's) gives way to the next format present.
-    public static func load(directory: URL) throws -> any Tokenizer {
+    /// Loads the tokenizer in `directory` (of the model file `ggufFile`, when given). A `tokenizer.json`
+    /// this package cannot read (one that is not byte-level BPE, like Gemma's) gives way to the next
+    /// format present. Two `.gguf` files are refused rather than one picked: each has its own vocabulary.
+    public static func load(directory: URL, ggufFile: String? = nil) throws -> any Tokenizer {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw TokenizerError.unreadableFile(path: directory.path, reason: "no such directory")
         }
-        let formats = formats(in: directory)
+        let formats = formats(in: directory, ggufFile: ggufFile)
         guard !formats.isEmpty else { throw TokenizerError.noTokenizerFiles(directory: directory.path) }
+        let ggufFiles = formats.compactMap { format -> String? in
+            if case .gguf(let fileName) = format { return fileName }
+            return nil
+        }
         var firstError: Error?
         for format in formats {
+            if case .gguf = format, ggufFiles.count > 1 {
+                throw TokenizerError.severalGGUFFiles(directory: directory.path, files: ggufFiles)
+            }
             do {
                 return try load(format, directory: directory)
             } catch let error as TokenizerError {

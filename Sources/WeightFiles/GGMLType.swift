@@ -74,7 +74,8 @@ public enum GGMLType: UInt32, CaseIterable, Sendable {
     /// The types `GGUFDequantize` turns into float32.
     public static let dequantizable: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q5_0, .q8_0, .q4_K, .q5_K, .q6_K, .q8_K]
 
-    /// Bytes taken by `elementCount` elements, which must be a whole number of blocks.
+    /// Bytes taken by `elementCount` elements, which must be a whole number of blocks. Unchecked: the GGUF
+    /// reader has checked every tensor's sizes (GGUFFile.validatedTensor) before any is computed from them.
     public func byteCount(elements elementCount: Int) -> Int {
         elementCount / blockSize * bytesPerBlock
     }

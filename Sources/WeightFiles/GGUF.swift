@@ -150,21 +150,25 @@ public final class GGUFFile: Sendable {
         _ name: String, _ dimensions: [Int], _ type: GGMLType, _ offset: Int,
         dataOffset: Int, alignment: Int, fileSize: Int, file: String
     ) throws(GGUFError) -> GGUFTensorInfo {
-        var elementCount = 1
+        // Every size derived from the dimensions (elements, rows, row length, bytes, bytes per row) is at most
+        // the product of all of them, zeros counted as ones, times the bytes of one block: if that product fits
+        // in an Int, none of them can overflow later, even for an empty tensor whose other dimensions are huge.
+        var largest = type.bytesPerBlock
         for d in dimensions {
-            let (product, overflow) = elementCount.multipliedReportingOverflow(by: d)
+            let (product, overflow) = largest.multipliedReportingOverflow(by: max(d, 1))
             guard !overflow else {
                 throw .invalidDimensions(file: file, tensor: name, dimensions: dimensions.map { Int64($0) },
-                                         reason: "the element count overflows")
+                                         reason: "its size in bytes overflows a 64-bit integer")
             }
-            elementCount = product
+            largest = product
         }
+        let elementCount = dimensions.reduce(1, *)
         let rowLength = dimensions.first ?? 1
         guard rowLength % type.blockSize == 0 else {
             throw .invalidDimensions(file: file, tensor: name, dimensions: dimensions.map { Int64($0) },
                                      reason: "row length \(rowLength) is not a multiple of \(type.name)'s block size \(type.blockSize)")
         }
-        let byteCount = type.byteCount(elements: elementCount)  // cannot overflow: bytesPerBlock <= 8 * blockSize
+        let byteCount = type.byteCount(elements: elementCount)  // at most `largest`: checked above
         guard offset % alignment == 0 else {
             throw .misalignedTensor(file: file, tensor: name, offset: offset, alignment: alignment)
         }

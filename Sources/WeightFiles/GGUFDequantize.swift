@@ -15,9 +15,10 @@ public enum GGUFDequantize {
         guard output.count % type.blockSize == 0 else {
             throw .rowNotMultipleOfBlock(tensor: tensor, type: type, rowLength: output.count, blockSize: type.blockSize)
         }
-        let expectedBytes = type.byteCount(elements: output.count)
-        guard blocks.count == expectedBytes else {
-            throw .wrongByteCount(tensor: tensor, type: type, expected: expectedBytes, found: blocks.count)
+        // Checked: `output` is the caller's, and nothing says its count came from a real allocation.
+        let (expectedBytes, overflow) = (output.count / type.blockSize).multipliedReportingOverflow(by: type.bytesPerBlock)
+        guard !overflow, blocks.count == expectedBytes else {
+            throw .wrongByteCount(tensor: tensor, type: type, expected: overflow ? Int.max : expectedBytes, found: blocks.count)
         }
         guard let source = blocks.baseAddress, let destination = output.baseAddress, output.count > 0 else { return }
         let bytes = source.assumingMemoryBound(to: UInt8.self)
@@ -251,6 +252,7 @@ extension GGUFFile {
         guard output.count == expected else {
             throw .wrongElementCount(tensor: tensor.name, expected: expected, found: output.count)
         }
+        // Within the tensor's own rows, these products are at most its byte count, which the reader checked.
         let bytes = data(of: tensor)
         let start = rows.lowerBound * tensor.bytesPerRow
         let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + rows.count * tensor.bytesPerRow)])

@@ -26,7 +26,8 @@ public struct SafetensorsEntry: Sendable {
     public let shape: [Int]
     /// Byte range within the data section.
     public let dataRange: Range<Int>
-    public var elementCount: Int { shape.reduce(1, *) }
+    /// Product of the shape (1 for a scalar); the reader checked that it fits in an Int.
+    public let elementCount: Int
 }
 
 public final class SafetensorsFile: @unchecked Sendable {
@@ -64,11 +65,26 @@ public final class SafetensorsFile: @unchecked Sendable {
             guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataCount else {
                 throw SafetensorsError.malformed(path: path, reason: "entry '\(name)' points past the end of the file")
             }
-            let entry = SafetensorsEntry(name: name, dtype: dtype, shape: shape, dataRange: offsets[0]..<offsets[1])
-            if let size = Self.elementSize(dtype), size * entry.elementCount != entry.dataRange.count {
-                throw SafetensorsError.malformed(path: path, reason: "entry '\(name)' holds \(entry.dataRange.count) bytes, not \(size * entry.elementCount) for \(dtype) \(shape)")
+            guard shape.allSatisfy({ $0 >= 0 }) else {
+                throw SafetensorsError.malformed(path: path, reason: "entry '\(name)' has a negative dimension in its shape \(shape)")
             }
-            entries[name] = entry
+            // The element count and the byte count (8 bytes at most per element) are checked before either is
+            // used: a shape near 2^62 would otherwise overflow, or size an allocation of exabytes.
+            let elementSize = Self.elementSize(dtype)
+            var elementCount = 1, byteCount = elementSize ?? 1
+            for d in shape {
+                let (elements, elementsOverflow) = elementCount.multipliedReportingOverflow(by: d)
+                let (bytes, bytesOverflow) = byteCount.multipliedReportingOverflow(by: d)
+                guard !elementsOverflow, !bytesOverflow else {
+                    throw SafetensorsError.malformed(path: path, reason: "entry '\(name)' has shape \(shape), whose size overflows a 64-bit integer")
+                }
+                (elementCount, byteCount) = (elements, bytes)
+            }
+            let range = offsets[0]..<offsets[1]
+            if elementSize != nil, byteCount != range.count {
+                throw SafetensorsError.malformed(path: path, reason: "entry '\(name)' holds \(range.count) bytes, not \(byteCount) for \(dtype) \(shape)")
+            }
+            entries[name] = SafetensorsEntry(name: name, dtype: dtype, shape: shape, dataRange: range, elementCount: elementCount)
         }
         self.entries = entries
         self.metadata = metadata
@@ -115,6 +131,10 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     public func floats(_ name: String, expectedShape: [Int]? = nil) throws -> [Float] {
         guard let entry = entries[name] else { throw SafetensorsError.missingTensor(name: name, path: path) }
+        // Only a float dtype's byte count was checked against the file: refuse the others before allocating.
+        guard ["F32", "F16", "BF16"].contains(entry.dtype) else {
+            throw SafetensorsError.unsupportedDType(name: name, dtype: entry.dtype)
+        }
         var result = [Float](repeating: 0, count: entry.elementCount)
         try result.withUnsafeMutableBufferPointer { try read(name, expectedShape: expectedShape, into: $0.baseAddress!) }
         return result

@@ -17,7 +17,10 @@ struct LoadedModel {
         let url = URL(fileURLWithPath: options.model)
         let model = try ModelLoader.load(url)
         let directory = url.hasDirectoryPath || isDirectory(url) ? url : url.deletingLastPathComponent()
-        let tokenizer = TokenizerLoader.formats(in: directory).isEmpty ? nil : try TokenizerLoader.load(directory: directory)
+        // A .gguf file named on its own carries the vocabulary, whatever other .gguf files sit beside it.
+        let ggufFile = model is Gemma3 && !isDirectory(url) ? url.lastPathComponent : nil
+        let tokenizer = TokenizerLoader.formats(in: directory, ggufFile: ggufFile).isEmpty
+            ? nil : try TokenizerLoader.load(directory: directory, ggufFile: ggufFile)
         let weights = model is GPT2 ? directory.appendingPathComponent("model.safetensors")
             : isDirectory(url) ? try ModelLoader.ggufFiles(in: url).first ?? url : url
         return LoadedModel(model: model, tokenizer: tokenizer, path: options.model, weightsFile: weights)

@@ -14,7 +14,7 @@ import TestSupport
         return c
     }
 
-    func model() -> Gemma3 { Gemma3(randomWeightsFor: Self.config, seed: 11) }
+    func model() -> Gemma3 { try! Gemma3(randomWeightsFor: Self.config, seed: 11) }
 
     /// Σ weights ⊙ logits for a fixed batch, from given input embeddings.
     func objective(_ model: Gemma3, _ inputs: [Float], _ batch: RaggedBatch, _ head: HeadRequest, _ weights: [Float]) throws -> Double {
