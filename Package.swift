@@ -16,6 +16,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "legible", targets: ["legible"]),
+        // The readers of every file Legible loads, for the fuzz targets in Fuzz/ (a package of their own).
+        .library(name: "LegibleLoaders", targets: ["WeightFiles", "Models", "Tokenizers", "Tasks", "Tuning", "Runs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
