@@ -9,6 +9,7 @@ extension TuningState {
         let n = c.promptLength
         let isToken = { (id: Int32) in id >= 0 && Int(id) < V }
         try require(step >= 0, "step \(step) is negative")
+        try require(step <= TuningConfiguration.stepLimit, "step \(step) is past the \(TuningConfiguration.stepLimit) steps a run may take")
         try require(seconds.isFinite && seconds >= 0, "seconds \(seconds) is not a duration")
         try require(prompt.count == n * C, "the prompt holds \(prompt.count) numbers; \(n) tokens × width \(C) need \(n * C)")
         try require(prompt.allSatisfy(\.isFinite), "the prompt holds a number that is not finite")
@@ -19,6 +20,9 @@ extension TuningState {
             try require(values.allSatisfy(\.isFinite), "the optimizer's \(name) holds a number that is not finite")
         }
         try require(optimizer.step >= 0, "the optimizer's step is negative")
+        // One update per step at most. AdamW's bias correction multiplies once per update taken, and the next update
+        // adds one: a count past the run's would hang the resumed run, or overflow at Int.max.
+        try require(optimizer.step <= step, "the optimizer's step \(optimizer.step) is past the \(step) steps taken")
         if let best {
             try require(best.ids.count == n && best.ids.allSatisfy(isToken), "the best prompt's ids are not \(n) tokens of this vocabulary")
             try require(best.values.count == n * C, "the best prompt holds \(best.values.count) numbers, not \(n * C)")
