@@ -35,12 +35,15 @@ public struct PromptMetadata: Codable, Sendable, Equatable {
 public enum PromptFileError: Error, CustomStringConvertible, Equatable {
     case notAPromptFile(String)
     case differentModel(file: String, tunedOn: String, loaded: String)
+    /// The tensor and the metadata disagree, or the tensor holds no vectors a model could read.
+    case malformed(String, reason: String)
 
     public var description: String {
         switch self {
         case .notAPromptFile(let path): return "\(path) is not a Legible prompt file (no 'legible' metadata or no 'prompt' tensor)"
         case .differentModel(let file, let tunedOn, let loaded):
             return "\(file) was tuned on \(tunedOn); it cannot be used with \(loaded): the weights differ"
+        case .malformed(let path, let reason): return "\(path) is not a valid Legible prompt file: \(reason)"
         }
     }
 }
@@ -71,6 +74,10 @@ public struct PromptFile: Sendable, Equatable {
         if let modelSHA256, modelSHA256 != metadata.modelSHA256 {
             throw PromptFileError.differentModel(file: url.path, tunedOn: "\(metadata.model) (sha256 \(metadata.modelSHA256.prefix(12))…)",
                                                  loaded: "\(modelName) (sha256 \(modelSHA256.prefix(12))…)")
+        }
+        // One row per token id, each as wide as a model: an empty width would let the row count be anything.
+        guard entry.shape[0] == metadata.ids.count, entry.shape[1] >= 1 else {
+            throw PromptFileError.malformed(url.path, reason: "its prompt is \(entry.shape[0]) × \(entry.shape[1]) for \(metadata.ids.count) token ids")
         }
         let prompt = PromptEmbeddings(length: entry.shape[0], width: entry.shape[1], values: try file.floats("prompt"))
         return PromptFile(prompt: prompt, metadata: metadata)

@@ -77,6 +77,21 @@ import Tokenizers
         #expect(throws: PromptFileError.self) { try PromptFile.read(from: url, modelSHA256: "def456") }
     }
 
+    /// A prompt of width 0 may claim any number of rows in an empty tensor (fuzzing found 10^15 of them); rows and
+    /// ids that disagree cannot both be the prompt.
+    @Test(arguments: [(2, 0, [7, 8]), (2, 3, [7, 8, 9])])
+    func promptFilesWhoseTensorAndIdsDisagreeAreRefused(length: Int, width: Int, ids: [Int32]) throws {
+        let prompt = PromptEmbeddings(length: length, width: width, values: [Float](repeating: 1, count: length * width))
+        let metadata = PromptMetadata(model: "tiny", modelSHA256: "abc123", method: "pez", task: "sst-2", split: "16-100",
+                                      template: TaskTemplate.pez, verbalizers: [" terrible", " great"], ids: ids,
+                                      text: " hello world", configuration: nil)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("legible-prompt-\(UUID().uuidString).safetensors")
+        try PromptFile(prompt: prompt, metadata: metadata).write(to: url)
+        #expect(throws: PromptFileError.malformed(url.path, reason: "its prompt is \(length) × \(width) for \(ids.count) token ids")) {
+            try PromptFile.read(from: url)
+        }
+    }
+
     @Test func readabilityMetrics() {
         let ids = tokenizer.encode(" the the movie,é")
         let metrics = ReadabilityMetrics(ids: ids, tokenizer: tokenizer)
