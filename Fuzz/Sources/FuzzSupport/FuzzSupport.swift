@@ -68,6 +68,20 @@ public func input(_ data: UnsafePointer<UInt8>?, _ size: Int) -> UnsafeBufferPoi
     UnsafeBufferPointer(start: size > 0 ? data : nil, count: size)
 }
 
+/// GPT-2's byte alphabet with no merges: one token per byte, so any text encodes (the data or the state is under test,
+/// not the tokenizer).
+public let byteTokenizer: GPT2Tokenizer = {
+    var vocabulary: [String: Int32] = [:]
+    var next: UInt32 = 256
+    for byte in 0..<256 {
+        let printable = (33...126).contains(byte) || (161...172).contains(byte) || (174...255).contains(byte)
+        let scalar = printable ? Unicode.Scalar(UInt32(byte))! : Unicode.Scalar(next)!
+        if !printable { next += 1 }
+        vocabulary[String(scalar)] = Int32(byte)
+    }
+    return try! GPT2Tokenizer(vocabulary: vocabulary, merges: [], addedTokens: ["<|endoftext|>": 256])
+}()
+
 /// Text with what tokenizers treat specially: punctuation, runs of spaces, a tab and line breaks, digits,
 /// accents, other scripts, an emoji, and special tokens written out.
 public let sampleText = "Hello, world!  It was great.\n\t\r\n 12345 café naïve 日本語 🙂 <|endoftext|><bos><start_of_turn>user"

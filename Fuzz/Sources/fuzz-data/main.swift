@@ -6,20 +6,6 @@ import FuzzSupport
 import Tasks
 import Tokenizers
 
-/// GPT-2's byte alphabet with no merges: one token per byte, so any text encodes (the data is under test here,
-/// not the tokenizer).
-let byteTokenizer: GPT2Tokenizer = {
-    var vocabulary: [String: Int32] = [:]
-    var next: UInt32 = 256
-    for byte in 0..<256 {
-        let printable = (33...126).contains(byte) || (161...172).contains(byte) || (174...255).contains(byte)
-        let scalar = printable ? Unicode.Scalar(UInt32(byte))! : Unicode.Scalar(next)!
-        if !printable { next += 1 }
-        vocabulary[String(scalar)] = Int32(byte)
-    }
-    return try! GPT2Tokenizer(vocabulary: vocabulary, merges: [], addedTokens: ["<|endoftext|>": 256])
-}()
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let files = parts(of: input(data, size))

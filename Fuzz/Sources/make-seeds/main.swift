@@ -304,7 +304,7 @@ func stateSeed(_ name: String, _ state: [String: Any], method: TuningMethod, log
     configuration.promptLength = 2
     configuration.policy.hiddenWidth = 3
     mustRead(name) {
-        try JSONDecoder().decode(TuningState.self, from: Data(json(state))).validate(configuration: configuration, width: 4, vocabularySize: 8)
+        try JSONDecoder().decode(TuningState.self, from: Data(json(state))).validate(configuration: configuration, width: 4, vocabularySize: 257)
     }
     seed("state", name, [json(state)] + logs.map(utf8))
 }
