@@ -2,6 +2,7 @@
 // files, and the rule that a thrown error is a handled input (only crashes, traps and sanitizer reports count).
 import Foundation
 import CLibFuzzer
+import Models
 import Tokenizers
 
 public enum Scratch {
@@ -105,4 +106,17 @@ public func runFuzzer(_ testOneInput: @convention(c) (UnsafePointer<UInt8>?, Int
     var argc = CommandLine.argc
     var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
     exit(LLVMFuzzerRunDriver(&argc, &argv, testOneInput))
+}
+
+/// Runs a model a file built, as tuning and `legible generate` do: a forward and backward pass over a batch of two,
+/// and a few greedy tokens through the key/value cache. The loader's checks exist so that the configuration
+/// (context, heads, window) cannot crash these; the weights may be anything.
+public func exercise(_ model: any CausalLM) {
+    let ids = (0..<5).map { Int32($0 % model.vocabularySize) }
+    allowingErrors {
+        let logits = try model.forward(ids: [ids, [ids[0]]]) { .allTokens(of: $0) }
+        let dLogits = [Float](repeating: 0.01, count: logits.rows * logits.columns)
+        _ = try model.backward(dLogits: dLogits, mode: .frozenWeights)
+    }
+    allowingErrors { try model.generate(prompt: ids, options: GenerationOptions(maxTokens: 3)) }
 }
