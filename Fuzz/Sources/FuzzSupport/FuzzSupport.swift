@@ -1,5 +1,6 @@
 // What the fuzz targets share: a scratch folder for the readers that take paths, one input cut into several
-// files, and the rule that a thrown error is a handled input (only crashes, traps and sanitizer reports count).
+// files, the rule that a thrown error is a handled input (crashes, traps, sanitizer reports, hangs and runaway
+// memory are the findings), and what a target does with a tokenizer or a model a file built.
 import Foundation
 import CLibFuzzer
 import Models
@@ -20,7 +21,7 @@ public enum Scratch {
     public static func write(_ bytes: some Sequence<UInt8>, to name: String) -> URL {
         let url = folder.appendingPathComponent(name)
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        // Plain POSIX calls: Foundation's writes go through a temporary file and cost more than most inputs' reads.
+        // Plain POSIX calls: FileManager writes through a temporary file and a rename, which cost more than most reads.
         // A failed write would make the reader see a stale file, not a crash: stop loudly instead.
         let bytes = Array(bytes)
         let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
