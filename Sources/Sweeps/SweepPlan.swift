@@ -65,6 +65,8 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     public var verbalizers: [String]?
     public var maxSentenceTokens = 128
     public var testLimit: Int?
+    /// Which rows a limited test evaluation reads: spread (default) or first (as runs before the spread measured).
+    public var testRows: TestRows = .spread
     /// RLPrompt's options (`tune`'s of the same names); nil: its defaults.
     public var fluentTopK: Int?
     public var samplesPerStep: Int?
@@ -92,6 +94,7 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         case promptLengths = "prompt_lengths", weightDecay = "weight_decay", faithfulnessKL = "faithfulness_kl"
         case evalEvery = "eval_every", excludeNonASCII = "exclude_non_ascii", excludeNonWords = "exclude_non_words"
         case excludeUnstable = "exclude_unstable", maxSentenceTokens = "max_sentence_tokens", testLimit = "test_limit"
+        case testRows = "test_rows"
         case fluentTopK = "fluent_top_k", samplesPerStep = "samples_per_step", policyHidden = "policy_hidden"
         case candidates, candidatesPerPosition = "candidates_per_position", editBudget = "edit_budget", trajectory
         case repetitionPenalty = "repetition_penalty", fluencyGradient = "fluency_gradient", select
@@ -157,6 +160,7 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         verbalizers = try c.decodeIfPresent([String].self, forKey: .verbalizers)
         maxSentenceTokens = try value(.maxSentenceTokens, maxSentenceTokens)
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        testRows = try value(.testRows, testRows)
         fluentTopK = try c.decodeIfPresent(Int.self, forKey: .fluentTopK)
         samplesPerStep = try c.decodeIfPresent(Int.self, forKey: .samplesPerStep)
         policyHidden = try c.decodeIfPresent(Int.self, forKey: .policyHidden)
@@ -205,6 +209,7 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         try c.encodeIfPresent(verbalizers, forKey: .verbalizers)
         try c.encode(maxSentenceTokens, forKey: .maxSentenceTokens)
         try c.encodeIfPresent(testLimit, forKey: .testLimit)
+        try c.encode(testRows, forKey: .testRows)
         try c.encodeIfPresent(fluentTopK, forKey: .fluentTopK)
         try c.encodeIfPresent(samplesPerStep, forKey: .samplesPerStep)
         try c.encodeIfPresent(policyHidden, forKey: .policyHidden)

@@ -61,6 +61,7 @@ import Testing
             #expect(rate == Self.directRates(scores, classes: K), "\(name): \(rate) vs \(Self.directRates(scores, classes: K))")
         }
         #expect(evaluation.test.labelRates == [3.0 / 9, 6.0 / 9])
+        #expect(evaluation.test.rows == .spread)  // 9 of 12: the report says which rows
 
         let agreementEmpty = try #require(evaluation.faithfulness.agreementEmpty)
         #expect(agreementEmpty == Self.directAgreement(softScores, emptyScores))

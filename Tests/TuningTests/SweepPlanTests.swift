@@ -65,7 +65,8 @@ struct SweepPlanTests {
         #expect(run.task == "sst-2" && run.split == "16-100" && run.directory == "runs/0000-pez-sst-2-16-100-l0-g0-n10-s0")
         #expect(run.tuning == TuningConfiguration())
         #expect(plan.configuration.data == "data/fewshot" && plan.configuration.templateText(for: .pez) == TaskTemplate.pez)
-        #expect(plan.configuration.testLimit == nil)
+        #expect(plan.configuration.testLimit == nil && plan.configuration.testRows == .spread)
+        #expect(try sweepConfiguration(#"{"model": "m", "test_limit": 600, "test_rows": "first"}"#).testRows == .first)
         // A single value stands for a list of one.
         let single = try sweepConfiguration(#"{"model": "m", "scrutability": 0.5, "methods": "soft", "seeds": 3}"#)
         #expect(single.scrutability == [0.5] && single.methods == [.soft] && single.seeds == [3])
