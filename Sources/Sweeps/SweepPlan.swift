@@ -355,8 +355,20 @@ public struct SweepPlan: Codable, Equatable, Sendable {
 
     /// Validates the configuration and expands its grid. The order is fixed — methods, then λ, γ, tasks, splits,
     /// prompt lengths and seeds, the last varying fastest — so the same configuration always gives the same ids.
+    /// More runs than any machine or cluster here would finish; a plan is held in memory and written as one file.
+    public static let runLimit = 100_000
+
     public init(_ configuration: SweepConfiguration) throws {
         try configuration.validate()
+        let c = configuration
+        let axes = [c.methods.count, c.scrutability.count, c.faithfulness.count, c.tasks.count, c.splits.count, c.promptLengths.count, c.seeds.count]
+        let count = axes.reduce(1) { product, axis in
+            let (result, overflow) = product.multipliedReportingOverflow(by: axis)
+            return overflow ? Int.max : result
+        }
+        guard count <= Self.runLimit else {
+            throw SweepError.invalidValue(key: "configuration", reason: "the grid holds \(count == Int.max ? "more than 2^63" : "\(count)") runs; a sweep is limited to \(Self.runLimit) (split it into several)")
+        }
         self.configuration = configuration
         var grid: [(TuningMethod, Float, Float, String, String, Int, UInt64)] = []
         for method in configuration.methods {

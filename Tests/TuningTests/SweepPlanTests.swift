@@ -152,6 +152,14 @@ struct SweepPlanTests {
         }
     }
 
+    @Test func aGridTooLargeToHoldIsRefusedBeforeItIsBuilt() throws {
+        let thousand = (0..<1000).map(String.init).joined(separator: ",")
+        let json = "{\"model\": \"m\", \"seeds\": [\(thousand)], \"scrutability\": [\(thousand)]}"
+        #expect(throws: SweepError.invalidValue(key: "configuration", reason: "the grid holds 1000000 runs; a sweep is limited to 100000 (split it into several)")) {
+            try SweepPlan(sweepConfiguration(json))
+        }
+    }
+
     @Test func replanningWithAnotherConfigurationIsRefused() throws {
         let folder = temporaryFolder("sweep-plan")
         let sweep = SweepDirectory(folder)
