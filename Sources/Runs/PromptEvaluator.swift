@@ -97,6 +97,12 @@ public final class PromptEvaluator {
             manualScores = try zeroShotScores(manual, classifier: classifier) { progress("zero-shot, manual prompt") }
         }
 
+        // A non-finite weight or prompt value turns every score into NaN, and NaN compares false: the "accuracy"
+        // would be that of always answering the first class. Say so instead.
+        for (name, scores) in [("the prompt", projectedScores), ("the soft prompt", softScores), ("the prompt as text", textScores),
+                               ("no prompt", emptyScores)] where scores.contains(where: { $0.contains { !$0.isFinite } }) {
+            throw TuningError.invalidConfiguration("the model's class scores with \(name) are not finite numbers: its weights or the prompt hold NaN or infinity")
+        }
         let softAccuracy = PromptClassifier.accuracy(softScores, examples)
         let projectedAccuracy = PromptClassifier.accuracy(projectedScores, examples)
         let kl = zip(softScores, projectedScores).reduce(0.0) { total, pair in

@@ -35,12 +35,14 @@ public struct PromptMetadata: Codable, Sendable, Equatable {
 public enum PromptFileError: Error, CustomStringConvertible, Equatable {
     case notAPromptFile(String)
     case differentModel(file: String, tunedOn: String, loaded: String)
+    case notFinite(String)
 
     public var description: String {
         switch self {
         case .notAPromptFile(let path): return "\(path) is not a Legible prompt file (no 'legible' metadata or no 'prompt' tensor)"
         case .differentModel(let file, let tunedOn, let loaded):
             return "\(file) was tuned on \(tunedOn); it cannot be used with \(loaded): the weights differ"
+        case .notFinite(let path): return "\(path) holds a prompt with NaN or infinite values"
         }
     }
 }
@@ -72,7 +74,9 @@ public struct PromptFile: Sendable, Equatable {
             throw PromptFileError.differentModel(file: url.path, tunedOn: "\(metadata.model) (sha256 \(metadata.modelSHA256.prefix(12))…)",
                                                  loaded: "\(modelName) (sha256 \(modelSHA256.prefix(12))…)")
         }
-        let prompt = PromptEmbeddings(length: entry.shape[0], width: entry.shape[1], values: try file.floats("prompt"))
+        let values = try file.floats("prompt")
+        guard values.allSatisfy(\.isFinite) else { throw PromptFileError.notFinite(url.path) }
+        let prompt = PromptEmbeddings(length: entry.shape[0], width: entry.shape[1], values: values)
         return PromptFile(prompt: prompt, metadata: metadata)
     }
 }

@@ -161,4 +161,15 @@ import Testing
         _ = try PromptEvaluator(model: model, tokenizer: Tiny.tokenizer, task: task, batchSize: 4, testLimit: 5, zeroShotCache: cache).evaluate(soft: nil, ids: ids)
         #expect(cache.count == 4)
     }
+
+    @Test func nonFiniteScoresStopTheEvaluationInsteadOfCountingAsTheFirstClass() throws {
+        let model = Tiny.model(), task = try Tiny.task()
+        var values = randomArray(4 * model.width, seed: 5, scale: 2)
+        values[7] = .nan
+        let soft = PromptEmbeddings(length: 4, width: model.width, values: values)
+        let evaluator = PromptEvaluator(model: model, tokenizer: Tiny.tokenizer, task: task, batchSize: 4)
+        #expect(throws: TuningError.invalidConfiguration("the model's class scores with the soft prompt are not finite numbers: its weights or the prompt hold NaN or infinity")) {
+            try evaluator.evaluate(soft: soft, ids: [464, 3807, 318, 257])
+        }
+    }
 }
