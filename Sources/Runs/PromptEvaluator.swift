@@ -42,13 +42,15 @@ public final class PromptEvaluator {
     public let batchSize: Int
     /// Evaluate on `testLimit` test examples spread evenly over the test file (nil: all of them).
     public let testLimit: Int?
+    /// Which rows a limited evaluation reads.
+    public let testRows: TestRows
     /// Where zero-shot scores computed for the same model are kept (nil: computed every time).
     public let zeroShotCache: ZeroShotCache?
 
     public init(model: any CausalLM, tokenizer: any Tokenizer, task: PromptTask, batchSize: Int = 16, testLimit: Int? = nil,
-                zeroShotCache: ZeroShotCache? = nil) {
+                testRows: TestRows = .spread, zeroShotCache: ZeroShotCache? = nil) {
         self.model = model; self.tokenizer = tokenizer; self.task = task; self.batchSize = batchSize; self.testLimit = testLimit
-        self.zeroShotCache = zeroShotCache
+        self.testRows = testRows; self.zeroShotCache = zeroShotCache
     }
 
     /// Scores of the test rows with a text prompt typed into the template, from the cache when it has them.
@@ -56,17 +58,17 @@ public final class PromptEvaluator {
         try withoutActuallyEscaping(announce) { announce in
             let compute = {
                 announce()
-                return try classifier.labelLogProbabilities(try self.task.testWithText(text, tokenizer: self.tokenizer, limit: self.testLimit),
+                return try classifier.labelLogProbabilities(try self.task.testWithText(text, tokenizer: self.tokenizer, limit: self.testLimit, rows: self.testRows),
                                                             prompt: PromptEmbeddings.empty(width: self.model.width))
             }
             guard let zeroShotCache else { return try compute() }
             let key = [task.dataRoot.path, task.definition.name, task.split, task.template.text, task.verbalizer.words.joined(separator: "\u{1}"),
-                       "\(testLimit ?? -1)", "\(task.maxSentenceTokens)", text].joined(separator: "\u{0}")
+                       "\(testLimit ?? -1)", testRows.rawValue, "\(task.maxSentenceTokens)", text].joined(separator: "\u{0}")
             return try zeroShotCache.scores(key, compute: compute)
         }
     }
 
-    var testExamples: [EncodedExample] { task.testExamples(limit: testLimit) }
+    var testExamples: [EncodedExample] { task.testExamples(limit: testLimit, rows: testRows) }
 
     /// `soft` is the continuous prompt when there is one; `ids` the tokens it is read as.
     /// `progress` receives a short label before each pass over the test set.
@@ -87,7 +89,7 @@ public final class PromptEvaluator {
         }
         progress("prompt as text")
         let empty = PromptEmbeddings.empty(width: model.width)
-        let textScores = try classifier.labelLogProbabilities(try task.testWithText(text, tokenizer: tokenizer, limit: testLimit), prompt: empty)
+        let textScores = try classifier.labelLogProbabilities(try task.testWithText(text, tokenizer: tokenizer, limit: testLimit, rows: testRows), prompt: empty)
         let emptyScores = try zeroShotScores("", classifier: classifier) { progress("zero-shot, no prompt") }
         let manual = task.definition.manualPrompt
         var manualScores: [[Float]]?
@@ -95,6 +97,12 @@ public final class PromptEvaluator {
             manualScores = try zeroShotScores(manual, classifier: classifier) { progress("zero-shot, manual prompt") }
         }
 
+        // A non-finite weight or prompt value turns every score into NaN, and NaN compares false: the "accuracy"
+        // would be that of always answering the first class. Say so instead.
+        for (name, scores) in [("the prompt", projectedScores), ("the soft prompt", softScores), ("the prompt as text", textScores),
+                               ("no prompt", emptyScores)] where scores.contains(where: { $0.contains { !$0.isFinite } }) {
+            throw TuningError.invalidConfiguration("the model's class scores with \(name) are not finite numbers: its weights or the prompt hold NaN or infinity")
+        }
         let softAccuracy = PromptClassifier.accuracy(softScores, examples)
         let projectedAccuracy = PromptClassifier.accuracy(projectedScores, examples)
         let kl = zip(softScores, projectedScores).reduce(0.0) { total, pair in
@@ -111,7 +119,8 @@ public final class PromptEvaluator {
                                  accuracyText: PromptClassifier.accuracy(textScores, examples), examples: examples.count,
                                  labelRates: ClassRates.labels(examples, classes: K),
                                  predictionRates: RunReport.PredictionRates(soft: soft == nil ? nil : rates(softScores),
-                                                                            projected: rates(projectedScores), text: rates(textScores))),
+                                                                            projected: rates(projectedScores), text: rates(textScores)),
+                                 rows: testLimit.map { $0 < task.test.count ? testRows : nil } ?? nil),
             zeroShot: RunReport.ZeroShot(accuracyEmpty: PromptClassifier.accuracy(emptyScores, examples),
                                          accuracyManual: manualScores.map { PromptClassifier.accuracy($0, examples) }, manualPrompt: manual,
                                          predictionRatesEmpty: rates(emptyScores), predictionRatesManual: manualScores.map(rates),

@@ -35,6 +35,7 @@ public struct PromptMetadata: Codable, Sendable, Equatable {
 public enum PromptFileError: Error, CustomStringConvertible, Equatable {
     case notAPromptFile(String)
     case differentModel(file: String, tunedOn: String, loaded: String)
+    case notFinite(String)
     /// The tensor and the metadata disagree, or the tensor holds no vectors a model could read.
     case malformed(String, reason: String)
 
@@ -43,6 +44,7 @@ public enum PromptFileError: Error, CustomStringConvertible, Equatable {
         case .notAPromptFile(let path): return "\(path) is not a Legible prompt file (no 'legible' metadata or no 'prompt' tensor)"
         case .differentModel(let file, let tunedOn, let loaded):
             return "\(file) was tuned on \(tunedOn); it cannot be used with \(loaded): the weights differ"
+        case .notFinite(let path): return "\(path) holds a prompt with NaN or infinite values"
         case .malformed(let path, let reason): return "\(path) is not a valid Legible prompt file: \(reason)"
         }
     }
@@ -79,7 +81,9 @@ public struct PromptFile: Sendable, Equatable {
         guard entry.shape[0] == metadata.ids.count, entry.shape[1] >= 1 else {
             throw PromptFileError.malformed(url.path, reason: "its prompt is \(entry.shape[0]) × \(entry.shape[1]) for \(metadata.ids.count) token ids")
         }
-        let prompt = PromptEmbeddings(length: entry.shape[0], width: entry.shape[1], values: try file.floats("prompt"))
+        let values = try file.floats("prompt")
+        guard values.allSatisfy(\.isFinite) else { throw PromptFileError.notFinite(url.path) }
+        let prompt = PromptEmbeddings(length: entry.shape[0], width: entry.shape[1], values: values)
         return PromptFile(prompt: prompt, metadata: metadata)
     }
 }

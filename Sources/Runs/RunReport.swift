@@ -19,8 +19,10 @@ public struct RunReport: Codable, Sendable {
         /// Share of the test examples each prompt variant predicts as each class: a prompt that answers one class
         /// for everything shows a 1 there, whatever its accuracy.
         public var predictionRates: PredictionRates?
+        /// Which rows a limited evaluation read (absent in reports written before `spread`, which read the first).
+        public var rows: TestRows?
         enum CodingKeys: String, CodingKey {
-            case accuracy, examples
+            case accuracy, examples, rows
             case accuracyProjected = "accuracy_projected", accuracyText = "accuracy_text"
             case labelRates = "label_rates", predictionRates = "prediction_rates"
         }

@@ -25,6 +25,8 @@ public struct TuningJob {
     public var policyModel: (any CausalLM)?
     /// Zero-shot scores shared by the runs of one process on one model (a sweep's).
     public var zeroShotCache: ZeroShotCache?
+    /// Which rows a limited test evaluation reads.
+    public var testRows: TestRows = .spread
 
     public init(model: any CausalLM, tokenizer: any Tokenizer, modelName: String, modelSHA256: String, task: PromptTask,
                 configuration: TuningConfiguration, dataRoot: String, testLimit: Int? = nil, policyModel: (any CausalLM)? = nil) {
@@ -89,7 +91,7 @@ public struct TuningJob {
         let soft = PromptEmbeddings(length: n, width: model.width, values: best?.values ?? tuner.state.prompt)
         let ids = try best?.ids ?? tuner.currentIds()
         let evaluator = PromptEvaluator(model: model, tokenizer: tokenizer, task: task, batchSize: configuration.batchSize, testLimit: testLimit,
-                                        zeroShotCache: zeroShotCache)
+                                        testRows: testRows, zeroShotCache: zeroShotCache)
         var stepError: Error?
         // RLPrompt's and gcg's prompts are their tokens: no continuous prompt to measure apart from them.
         let evaluation = try evaluator.evaluate(soft: configuration.method.isDiscrete ? nil : soft, ids: ids) { label in

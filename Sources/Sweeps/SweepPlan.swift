@@ -65,6 +65,8 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     public var verbalizers: [String]?
     public var maxSentenceTokens = 128
     public var testLimit: Int?
+    /// Which rows a limited test evaluation reads: spread (default) or first (as runs before the spread measured).
+    public var testRows: TestRows = .spread
     /// RLPrompt's options (`tune`'s of the same names); nil: its defaults.
     public var fluentTopK: Int?
     public var samplesPerStep: Int?
@@ -92,6 +94,7 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         case promptLengths = "prompt_lengths", weightDecay = "weight_decay", faithfulnessKL = "faithfulness_kl"
         case evalEvery = "eval_every", excludeNonASCII = "exclude_non_ascii", excludeNonWords = "exclude_non_words"
         case excludeUnstable = "exclude_unstable", maxSentenceTokens = "max_sentence_tokens", testLimit = "test_limit"
+        case testRows = "test_rows"
         case fluentTopK = "fluent_top_k", samplesPerStep = "samples_per_step", policyHidden = "policy_hidden"
         case candidates, candidatesPerPosition = "candidates_per_position", editBudget = "edit_budget", trajectory
         case repetitionPenalty = "repetition_penalty", fluencyGradient = "fluency_gradient", select
@@ -157,6 +160,7 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         verbalizers = try c.decodeIfPresent([String].self, forKey: .verbalizers)
         maxSentenceTokens = try value(.maxSentenceTokens, maxSentenceTokens)
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        testRows = try value(.testRows, testRows)
         fluentTopK = try c.decodeIfPresent(Int.self, forKey: .fluentTopK)
         samplesPerStep = try c.decodeIfPresent(Int.self, forKey: .samplesPerStep)
         policyHidden = try c.decodeIfPresent(Int.self, forKey: .policyHidden)
@@ -205,6 +209,7 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         try c.encodeIfPresent(verbalizers, forKey: .verbalizers)
         try c.encode(maxSentenceTokens, forKey: .maxSentenceTokens)
         try c.encodeIfPresent(testLimit, forKey: .testLimit)
+        try c.encode(testRows, forKey: .testRows)
         try c.encodeIfPresent(fluentTopK, forKey: .fluentTopK)
         try c.encodeIfPresent(samplesPerStep, forKey: .samplesPerStep)
         try c.encodeIfPresent(policyHidden, forKey: .policyHidden)
@@ -350,8 +355,20 @@ public struct SweepPlan: Codable, Equatable, Sendable {
 
     /// Validates the configuration and expands its grid. The order is fixed — methods, then λ, γ, tasks, splits,
     /// prompt lengths and seeds, the last varying fastest — so the same configuration always gives the same ids.
+    /// More runs than any machine or cluster here would finish; a plan is held in memory and written as one file.
+    public static let runLimit = 100_000
+
     public init(_ configuration: SweepConfiguration) throws {
         try configuration.validate()
+        let c = configuration
+        let axes = [c.methods.count, c.scrutability.count, c.faithfulness.count, c.tasks.count, c.splits.count, c.promptLengths.count, c.seeds.count]
+        let count = axes.reduce(1) { product, axis in
+            let (result, overflow) = product.multipliedReportingOverflow(by: axis)
+            return overflow ? Int.max : result
+        }
+        guard count <= Self.runLimit else {
+            throw SweepError.invalidValue(key: "configuration", reason: "the grid holds \(count == Int.max ? "more than 2^63" : "\(count)") runs; a sweep is limited to \(Self.runLimit) (split it into several)")
+        }
         self.configuration = configuration
         var grid: [(TuningMethod, Float, Float, String, String, Int, UInt64)] = []
         for method in configuration.methods {

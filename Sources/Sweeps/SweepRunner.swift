@@ -80,6 +80,7 @@ public struct SweepRunner {
                 var job = TuningJob(model: model, tokenizer: tokenizer, modelName: modelName, modelSHA256: modelSHA256,
                                     task: try loaded.get(), configuration: run.tuning, dataRoot: config.data, testLimit: config.testLimit)
                 job.zeroShotCache = zeroShot
+                job.testRows = config.testRows
                 result = .success(try job.run(in: directory, resume: resuming) { event in
                     do { try onEvent(.job(run, event)) } catch { throw Stop(underlying: error) }
                 })

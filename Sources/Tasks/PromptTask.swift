@@ -56,20 +56,24 @@ public struct PromptTask: Sendable {
     }
 
     /// Which test rows an evaluation limited to `limit` examples reads: spread evenly over the file, first row
-    /// included, so a test file sorted by label (MR's and Subj's are) still gives every class its share.
-    public static func testIndices(count: Int, limit: Int?) -> [Int] {
+    /// included, so a test file sorted by label (MR's and Subj's are) still gives every class its share; or, as
+    /// runs measured before the spread existed, the first `limit`.
+    public static func testIndices(count: Int, limit: Int?, rows: TestRows = .spread) -> [Int] {
         guard let limit, limit < count else { return Array(0..<count) }
-        return (0..<limit).map { $0 * count / limit }
+        switch rows {
+        case .spread: return (0..<limit).map { $0 * count / limit }
+        case .first: return Array(0..<limit)
+        }
     }
 
     /// The test examples an evaluation limited to `limit` reads (all when nil).
-    public func testExamples(limit: Int?) -> [EncodedExample] {
-        Self.testIndices(count: test.count, limit: limit).map { test[$0] }
+    public func testExamples(limit: Int?, rows: TestRows = .spread) -> [EncodedExample] {
+        Self.testIndices(count: test.count, limit: limit, rows: rows).map { test[$0] }
     }
 
     /// Test examples with a text prompt substituted into the template ("" for none), the same rows as `testExamples`.
-    public func testWithText(_ prompt: String, tokenizer: any Tokenizer, limit: Int? = nil) throws -> [EncodedExample] {
-        try Self.testIndices(count: data.test.count, limit: limit).map { data.test[$0] }.map {
+    public func testWithText(_ prompt: String, tokenizer: any Tokenizer, limit: Int? = nil, rows: TestRows = .spread) throws -> [EncodedExample] {
+        try Self.testIndices(count: data.test.count, limit: limit, rows: rows).map { data.test[$0] }.map {
             try template.encode($0, promptText: prompt, tokenizer: tokenizer, maxSentenceTokens: maxSentenceTokens)
         }
     }
@@ -78,4 +82,12 @@ public struct PromptTask: Sendable {
     public func longestExample(promptLength n: Int) -> Int {
         (train + dev + test).map { $0.length(promptLength: n) }.max() ?? 0
     }
+}
+
+/// How a limited evaluation picks its test rows.
+public enum TestRows: String, Codable, Sendable, CaseIterable {
+    /// Evenly spaced over the test file (the default).
+    case spread
+    /// The first rows: what every run measured before `spread` existed; keeps an older study comparable.
+    case first
 }

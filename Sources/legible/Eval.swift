@@ -70,7 +70,8 @@ struct Eval: ParsableCommand {
             ids = tokenizer.encode(text!)
         }
         let task = try options.load(tokenizer: tokenizer)
-        let evaluator = PromptEvaluator(model: loaded.model, tokenizer: tokenizer, task: task, batchSize: batch, testLimit: options.testLimit)
+        let evaluator = PromptEvaluator(model: loaded.model, tokenizer: tokenizer, task: task, batchSize: batch, testLimit: options.testLimit,
+                                        testRows: options.testRows)
         let evaluation = try evaluator.evaluate(soft: soft, ids: ids) { console.status("evaluating on the test set: \($0)") }
         console.status("")
         let report = RunReport(

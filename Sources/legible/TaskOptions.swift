@@ -26,6 +26,8 @@ struct TaskOptions: ParsableArguments {
     var manualPrompt: String?
     @Option(name: .customLong("max-sentence-tokens"), help: "Truncate sentences to this many tokens.") var maxSentenceTokens = 128
     @Option(name: .customLong("test-limit"), help: "Evaluate on N test examples spread evenly over the test file (default: the whole test set).") var testLimit: Int?
+    @Option(name: .customLong("test-rows"), help: ArgumentHelp("With --test-limit: spread (evenly over the file) or first (the first N, as runs before the spread measured).", valueName: "rows"))
+    var testRows: TestRows = .spread
 
     func validate() throws {
         if maxSentenceTokens < 1 { throw ValidationError("--max-sentence-tokens must be at least 1") }
@@ -47,3 +49,5 @@ struct TaskOptions: ParsableArguments {
                        defaultTemplate: TaskTemplate.text(nil, method: method), tokenizer: tokenizer, maxSentenceTokens: maxSentenceTokens)
     }
 }
+
+extension TestRows: ExpressibleByArgument {}

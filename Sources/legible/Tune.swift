@@ -155,9 +155,10 @@ struct Tune: ParsableCommand {
         if promptLength == nil, case .text(let text) = configuration.initialization {
             configuration.promptLength = configuration.initialTokens(of: text, promptFollowsText: task.template.promptFollowsText, tokenizer: tokenizer).count
         }
-        let job = TuningJob(model: loaded.model, tokenizer: tokenizer, modelName: loaded.name, modelSHA256: try loaded.weightsSHA256(),
+        var job = TuningJob(model: loaded.model, tokenizer: tokenizer, modelName: loaded.name, modelSHA256: try loaded.weightsSHA256(),
                             task: task, configuration: configuration, dataRoot: taskOptions.dataRoot, testLimit: taskOptions.testLimit,
                             policyModel: policy)
+        job.testRows = taskOptions.testRows
         console.line("\(method.rawValue) on \(task.definition.name) \(task.split): \(task.train.count) train, \(task.dev.count) dev, \(task.test.count) test examples; \(loaded.model.summary)")
         let directory = RunDirectory(URL(fileURLWithPath: out))
         let interrupt = InterruptFlag()

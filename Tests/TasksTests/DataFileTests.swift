@@ -191,5 +191,8 @@ func write(_ text: String, to url: URL) throws {
         let labels = Array(repeating: 0, count: 1000) + Array(repeating: 1, count: 1000)
         let chosen = PromptTask.testIndices(count: labels.count, limit: 600).map { labels[$0] }
         #expect(chosen.count == 600 && chosen.filter { $0 == 1 }.count == 300)
+        // The first rows, as studies begun before the spread keep measuring.
+        #expect(PromptTask.testIndices(count: 10, limit: 4, rows: .first) == [0, 1, 2, 3])
+        #expect(PromptTask.testIndices(count: 3, limit: 5, rows: .first) == [0, 1, 2])
     }
 }

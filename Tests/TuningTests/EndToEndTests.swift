@@ -14,16 +14,20 @@ struct CommandResult {
     var error: String
 }
 
-/// Runs the `legible` executable built beside this test bundle.
-func legible(_ arguments: [String]) throws -> CommandResult {
+/// The `legible` executable built beside this test bundle.
+func legibleExecutable() throws -> URL {
     // The test bundle sits in the build products folder beside the executable.
     let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     let candidates = [testBinary.deletingLastPathComponent(), Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
         .map { $0.appendingPathComponent("legible") }
-    let executable = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
-                                  "build the legible executable first (swift build), as scripts/test does")
+    return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+                        "build the legible executable first (swift build), as scripts/test does")
+}
+
+/// Runs the `legible` executable built beside this test bundle (or, with `executable`, another program).
+func legible(_ arguments: [String], executable: URL? = nil) throws -> CommandResult {
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = try executable ?? legibleExecutable()
     process.arguments = arguments
     let out = Pipe(), err = Pipe()
     process.standardOutput = out

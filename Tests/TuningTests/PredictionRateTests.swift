@@ -61,6 +61,7 @@ import Testing
             #expect(rate == Self.directRates(scores, classes: K), "\(name): \(rate) vs \(Self.directRates(scores, classes: K))")
         }
         #expect(evaluation.test.labelRates == [3.0 / 9, 6.0 / 9])
+        #expect(evaluation.test.rows == .spread)  // 9 of 12: the report says which rows
 
         let agreementEmpty = try #require(evaluation.faithfulness.agreementEmpty)
         #expect(agreementEmpty == Self.directAgreement(softScores, emptyScores))
@@ -159,5 +160,16 @@ import Testing
         // Another test subset is another key.
         _ = try PromptEvaluator(model: model, tokenizer: Tiny.tokenizer, task: task, batchSize: 4, testLimit: 5, zeroShotCache: cache).evaluate(soft: nil, ids: ids)
         #expect(cache.count == 4)
+    }
+
+    @Test func nonFiniteScoresStopTheEvaluationInsteadOfCountingAsTheFirstClass() throws {
+        let model = Tiny.model(), task = try Tiny.task()
+        var values = randomArray(4 * model.width, seed: 5, scale: 2)
+        values[7] = .nan
+        let soft = PromptEmbeddings(length: 4, width: model.width, values: values)
+        let evaluator = PromptEvaluator(model: model, tokenizer: Tiny.tokenizer, task: task, batchSize: 4)
+        #expect(throws: TuningError.invalidConfiguration("the model's class scores with the soft prompt are not finite numbers: its weights or the prompt hold NaN or infinity")) {
+            try evaluator.evaluate(soft: soft, ids: [464, 3807, 318, 257])
+        }
     }
 }

@@ -102,6 +102,10 @@ import Testing
             let result = try tune(runs.appendingPathComponent(UUID().uuidString), ["--steps", "1"] + extra)
             #expect(result.status != 0 && result.error.contains(message), "\(extra): \(result.error)")
         }
+        // Invalid UTF-8 in an argument (Swift would quietly replace it), through a shell since Process takes Strings.
+        let invalid = try legible(["-c", "\"$0\" tokenize --model \"$1\" --text \"$(printf 'ab\\377')\"", try legibleExecutable().path, model.path],
+                                  executable: URL(fileURLWithPath: "/bin/sh"))
+        #expect(invalid.status == 64 && invalid.error.contains("argument 5 is not valid UTF-8"), "\(invalid.error)")
         let noOut = try legible(["tune", "--model", model.path, "--data", data.path, "--out", ""])
         #expect(noOut.status != 0 && noOut.error.contains("--out needs a folder name"), "\(noOut.error)")
         let file = runs.appendingPathComponent("a-file")

@@ -65,7 +65,8 @@ struct SweepPlanTests {
         #expect(run.task == "sst-2" && run.split == "16-100" && run.directory == "runs/0000-pez-sst-2-16-100-l0-g0-n10-s0")
         #expect(run.tuning == TuningConfiguration())
         #expect(plan.configuration.data == "data/fewshot" && plan.configuration.templateText(for: .pez) == TaskTemplate.pez)
-        #expect(plan.configuration.testLimit == nil)
+        #expect(plan.configuration.testLimit == nil && plan.configuration.testRows == .spread)
+        #expect(try sweepConfiguration(#"{"model": "m", "test_limit": 600, "test_rows": "first"}"#).testRows == .first)
         // A single value stands for a list of one.
         let single = try sweepConfiguration(#"{"model": "m", "scrutability": 0.5, "methods": "soft", "seeds": 3}"#)
         #expect(single.scrutability == [0.5] && single.methods == [.soft] && single.seeds == [3])
@@ -148,6 +149,14 @@ struct SweepPlanTests {
             } catch {
                 #expect("\(error)".contains(message), "\(json): \(error)")
             }
+        }
+    }
+
+    @Test func aGridTooLargeToHoldIsRefusedBeforeItIsBuilt() throws {
+        let thousand = (0..<1000).map(String.init).joined(separator: ",")
+        let json = "{\"model\": \"m\", \"seeds\": [\(thousand)], \"scrutability\": [\(thousand)]}"
+        #expect(throws: SweepError.invalidValue(key: "configuration", reason: "the grid holds 1000000 runs; a sweep is limited to 100000 (split it into several)")) {
+            try SweepPlan(sweepConfiguration(json))
         }
     }
 

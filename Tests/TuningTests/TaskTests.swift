@@ -75,6 +75,9 @@ import Tokenizers
         let read = try PromptFile.read(from: url, modelSHA256: "abc123")
         #expect(read == PromptFile(prompt: prompt, metadata: metadata))
         #expect(throws: PromptFileError.self) { try PromptFile.read(from: url, modelSHA256: "def456") }
+        let nan = PromptEmbeddings(length: 2, width: 3, values: [1, .nan, 3, 4, 5, 6])
+        try PromptFile(prompt: nan, metadata: metadata).write(to: url)
+        #expect(throws: PromptFileError.notFinite(url.path)) { try PromptFile.read(from: url) }
     }
 
     /// A prompt of width 0 may claim any number of rows in an empty tensor (fuzzing found 10^15 of them); rows and
