@@ -55,17 +55,15 @@ public final class PromptEvaluator {
 
     /// Scores of the test rows with a text prompt typed into the template, from the cache when it has them.
     func zeroShotScores(_ text: String, classifier: PromptClassifier, announce: () -> Void) throws -> [[Float]] {
-        try withoutActuallyEscaping(announce) { announce in
-            let compute = {
-                announce()
-                return try classifier.labelLogProbabilities(try self.task.testWithText(text, tokenizer: self.tokenizer, limit: self.testLimit, rows: self.testRows),
-                                                            prompt: PromptEmbeddings.empty(width: self.model.width))
-            }
-            guard let zeroShotCache else { return try compute() }
-            let key = [task.dataRoot.path, task.definition.name, task.split, task.template.text, task.verbalizer.words.joined(separator: "\u{1}"),
-                       "\(testLimit ?? -1)", testRows.rawValue, "\(task.maxSentenceTokens)", text].joined(separator: "\u{0}")
-            return try zeroShotCache.scores(key, compute: compute)
+        func compute() throws -> [[Float]] {
+            announce()
+            return try classifier.labelLogProbabilities(try task.testWithText(text, tokenizer: tokenizer, limit: testLimit, rows: testRows),
+                                                        prompt: PromptEmbeddings.empty(width: model.width))
         }
+        guard let zeroShotCache else { return try compute() }
+        let key = [task.dataRoot.path, task.definition.name, task.split, task.template.text, task.verbalizer.words.joined(separator: "\u{1}"),
+                   "\(testLimit ?? -1)", testRows.rawValue, "\(task.maxSentenceTokens)", text].joined(separator: "\u{0}")
+        return try zeroShotCache.scores(key, compute: compute)
     }
 
     var testExamples: [EncodedExample] { task.testExamples(limit: testLimit, rows: testRows) }

@@ -23,9 +23,7 @@ struct Decode: ParsableCommand {
         let loaded = try LoadedModel.load(modelOptions)
         let tokenizer = try loaded.requireTokenizer()
         let file = try PromptFile.read(from: URL(fileURLWithPath: prompt), modelSHA256: try loaded.weightsSHA256(), modelName: loaded.name)
-        guard file.prompt.width == loaded.model.width else {
-            throw CLIError("\(prompt) holds \(file.prompt.width)-wide vectors; \(loaded.name) is \(loaded.model.width) wide")
-        }
+        try loaded.requireFits(file, path: prompt)
         let filter = TokenFilter(excludeNonASCII: excludeNonASCII, excludeNonWords: excludeNonWords)
         let projector = VocabularyProjector(model: loaded.model, metric: metric,
                                             allowed: filter.allowed(tokenizer: tokenizer, vocabularySize: loaded.model.vocabularySize))

@@ -53,13 +53,7 @@ struct Eval: ParsableCommand {
                 ids = tokenizer.encode(file.metadata.text)
                 method = "\(file.metadata.method) as text"
             } else {
-                guard file.prompt.width == loaded.model.width else {
-                    throw CLIError("\(prompt) holds \(file.prompt.width)-wide vectors; \(loaded.name) is \(loaded.model.width) wide")
-                }
-                guard file.prompt.length == file.metadata.ids.count,
-                      file.metadata.ids.allSatisfy({ (0..<Int32(loaded.model.vocabularySize)).contains($0) }) else {
-                    throw CLIError("\(prompt): its token ids do not fit its \(file.prompt.length) positions or \(loaded.name)'s vocabulary")
-                }
+                try loaded.requireFits(file, path: prompt)
                 ids = file.metadata.ids
                 method = file.metadata.method
                 // A continuous prompt is used as such unless it was tuned to be read as its tokens only.

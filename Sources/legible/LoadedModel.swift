@@ -1,5 +1,6 @@
 // A model with its tokenizer, as the commands use them.
 import Foundation
+import Runs
 import Models
 import Tokenizers
 import WeightFiles
@@ -59,4 +60,16 @@ func isDirectory(_ url: URL) -> Bool {
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+extension LoadedModel {
+    /// A prompt file read back (its rows already match its ids) must also fit this model: its width and its ids.
+    func requireFits(_ file: PromptFile, path: String) throws {
+        guard file.prompt.width == model.width else {
+            throw CLIError("\(path) holds \(file.prompt.width)-wide vectors; \(name) is \(model.width) wide")
+        }
+        guard file.metadata.ids.allSatisfy({ (0..<Int32(model.vocabularySize)).contains($0) }) else {
+            throw CLIError("\(path): its token ids do not fit \(name)'s vocabulary")
+        }
+    }
 }
