@@ -55,9 +55,11 @@ public struct SweepMetric: Sendable {
     public static let agreement = SweepMetric(key: "agreement", title: "agreement") { $0.faithfulness.agreement }
     public static let cosine = SweepMetric(key: "cosine", title: "cosine") { $0.faithfulness.cosineToNearest }
     public static let wordRatio = SweepMetric(key: "word_ratio", title: "word ratio") { $0.scrutability.wordRatio }
+    /// Test accuracy as typed text minus the best zero-shot baseline of the run (no prompt or the manual prompt).
+    public static let textGain = SweepMetric(key: "text_gain", title: "text − zero-shot") { ReadableGoal.gainAsText($0) }
 
     /// The columns of the run and group tables.
-    public static let summary: [SweepMetric] = [accuracyProjected, accuracyText, accuracySoft, logPerplexity, kl, agreement, cosine, wordRatio]
+    public static let summary: [SweepMetric] = [accuracyProjected, accuracyText, accuracySoft, logPerplexity, kl, agreement, cosine, wordRatio, textGain]
 }
 
 /// Count, mean, sample standard deviation (nil for one value), minimum and maximum of the finite values.
@@ -99,6 +101,11 @@ public struct SweepGroup: Sendable {
 
     public func statistics(_ value: (RunReport) -> Double?) -> SweepStatistics? {
         SweepStatistics(results.compactMap { value($0.report) })
+    }
+
+    /// How many of the group's runs clear the readability bar, and how many meet the whole goal (`ReadableGoal`).
+    public func goalCounts(_ goal: ReadableGoal = ReadableGoal()) -> (readable: Int, met: Int) {
+        (results.count { goal.isReadable($0.report) }, results.count { goal.isMet($0.report) })
     }
 }
 
@@ -165,7 +172,8 @@ public struct SweepReport: Sendable {
         var lines = [["id", "directory", "method", "task", "split", "scrutability", "faithfulness", "prompt_length", "seed", "steps",
                       "best_step", "dev_accuracy", "accuracy_projected", "accuracy_text", "accuracy", "log_ppl", "kl", "agreement",
                       "accuracy_gap", "cosine", "word_ratio", "distinct_ratio", "odd_tokens", "test_examples", "seconds",
-                      "front_log_ppl", "front_kl", "prompt"].joined(separator: ",")]
+                      "text_gain", "readable", "goal_met", "front_log_ppl", "front_kl", "prompt"].joined(separator: ",")]
+        let goal = ReadableGoal()
         for (i, result) in results.enumerated() {
             let (run, r) = (result.run, result.report)
             let fields: [String] = [
@@ -175,6 +183,7 @@ public struct SweepReport: Sendable {
                 number(r.scrutability.logPerplexity), number(r.faithfulness.kl), number(r.faithfulness.agreement),
                 number(r.faithfulness.accuracyGap), number(r.faithfulness.cosineToNearest), number(r.scrutability.wordRatio),
                 number(r.scrutability.distinctRatio), "\(r.scrutability.oddTokens)", "\(r.test.examples)", number(r.timing.seconds),
+                number(ReadableGoal.gainAsText(r)), goal.isReadable(r) ? "1" : "0", goal.isMet(r) ? "1" : "0",
                 ppl.contains(i) ? "1" : "0", kl.contains(i) ? "1" : "0", r.prompt.text,
             ]
             lines.append(fields.map(TextEscaping.csv).joined(separator: ","))
@@ -186,6 +195,7 @@ public struct SweepReport: Sendable {
     public func groupsCSV() -> String {
         var header = ["task", "method", "scrutability", "faithfulness", "prompt_length", "runs"]
         for metric in SweepMetric.summary { header += ["mean", "sd", "min", "max"].map { "\(metric.key)_\($0)" } }
+        header += ["readable_runs", "goal_met_runs"]
         var lines = [header.joined(separator: ",")]
         for group in groups {
             var fields = [group.key.task, group.key.method.rawValue, SweepRun.format(group.key.scrutability), SweepRun.format(group.key.faithfulness),
@@ -194,6 +204,8 @@ public struct SweepReport: Sendable {
                 let s = group.statistics(metric.value)
                 fields += [number(s?.mean), number(s?.standardDeviation), number(s?.min), number(s?.max)]
             }
+            let counts = group.goalCounts()
+            fields += ["\(counts.readable)", "\(counts.met)"]
             lines.append(fields.map(TextEscaping.csv).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
@@ -231,22 +243,26 @@ public struct SweepReport: Sendable {
 
     public var runsTable: Table {
         let (ppl, kl) = (Set(perplexityFront), Set(klFront))
-        let headers = ["№", "method", "task", "split", "λ", "γ", "n", "seed"] + SweepMetric.summary.map(\.title) + ["front", "prompt"]
+        let goal = ReadableGoal()
+        let headers = ["№", "method", "task", "split", "λ", "γ", "n", "seed"] + SweepMetric.summary.map(\.title) + ["goal", "front", "prompt"]
         let rows = results.enumerated().map { i, result -> [String] in
             let run = result.run
             let fronts = [ppl.contains(i) ? "ppl" : nil, kl.contains(i) ? "KL" : nil].compactMap { $0 }.joined(separator: ", ")
+            let verdict = goal.isMet(result.report) ? "met" : goal.isReadable(result.report) ? "readable" : ""
             return ["\(run.index)", run.method.rawValue, run.task, run.split, SweepRun.format(run.scrutability), SweepRun.format(run.faithfulness),
                     "\(run.promptLength)", "\(run.seed)"] + SweepMetric.summary.map { Self.fixed($0.value(result.report)) }
-                + [fronts, Self.quoted(result.report.prompt.text)]
+                + [verdict, fronts, Self.quoted(result.report.prompt.text)]
         }
         return Table(headers: headers, rows: rows, promptColumn: headers.count - 1)
     }
 
     public var groupsTable: Table {
-        let headers = ["task", "method", "λ", "γ", "n", "runs"] + SweepMetric.summary.map(\.title)
+        let headers = ["task", "method", "λ", "γ", "n", "runs"] + SweepMetric.summary.map(\.title) + ["readable", "goal met"]
         let rows = groups.map { group -> [String] in
-            [group.key.task, group.key.method.rawValue, SweepRun.format(group.key.scrutability), SweepRun.format(group.key.faithfulness),
-             "\(group.key.promptLength)", "\(group.results.count)"] + SweepMetric.summary.map { Self.meanSD(group.statistics($0.value)) }
+            let counts = group.goalCounts()
+            return [group.key.task, group.key.method.rawValue, SweepRun.format(group.key.scrutability), SweepRun.format(group.key.faithfulness),
+                    "\(group.key.promptLength)", "\(group.results.count)"] + SweepMetric.summary.map { Self.meanSD(group.statistics($0.value)) }
+                + ["\(counts.readable)/\(group.results.count)", "\(counts.met)/\(group.results.count)"]
         }
         return Table(headers: headers, rows: rows, promptColumn: nil)
     }
@@ -283,9 +299,15 @@ public struct SweepReport: Sendable {
             + "\(c.steps) steps; plots and fronts use \(accuracy.title) on the test set (№ is the run number)."
     }
 
+    /// What the goal columns count.
+    public static let goalSentence = "\"text − zero-shot\": test accuracy as typed text minus the better zero-shot baseline "
+        + "(no prompt, manual prompt). \"readable\": log-perplexity ≤ 7, ≥ 60% whole words, ≥ 70% distinct tokens, no odd "
+        + "tokens. \"goal met\": readable and at least 8 points above the best zero-shot baseline as text."
+
     public func markdown() -> String {
         var text = "# Sweep \(TextEscaping.markdown(name))\n\n\(TextEscaping.markdown(summary))\n\n"
         text += "## Groups: mean ± standard deviation over split seeds and seeds\n\n" + groupsTable.markdown()
+        text += "\n" + Self.goalSentence + "\n"
         text += "\n## Pareto front: \(accuracy.title) vs log-perplexity\n\n" + frontTable(perplexityFront, axis: .logPerplexity).markdown()
         text += "\n## Pareto front: \(accuracy.title) vs KL(soft ‖ projected)\n\n" + frontTable(klFront, axis: .kl).markdown()
         text += "\n## Runs\n\n" + runsTable.markdown()

@@ -59,6 +59,7 @@ extension SweepReport {
         page += "<h3>Pareto front: \(e(accuracy.title)) (higher) vs KL(soft ‖ projected) (lower)</h3>\n"
         page += frontTable(klFront, axis: .kl).html()
         page += "<h2>Groups: mean ± standard deviation over split seeds and seeds</h2>\n" + groupsTable.html()
+        page += "<p>\(e(Self.goalSentence))</p>\n"
         page += "<h2>Runs and their prompts</h2>\n" + runsTable.html()
         if !pending.isEmpty { page += "<h2>Not finished</h2>\n" + pendingTable.html() }
         return page + "</body>\n</html>\n"

@@ -11,7 +11,8 @@ struct Summary: ParsableCommand {
         abstract: "Compare finished runs: each run's prompt, its accuracy as typed text against the best zero-shot baseline, and its readability.",
         discussion: """
         Reads RUN/report.json of each run folder (as `legible tune --out RUN` writes it). "readable" applies the bar
-        of the README: log-perplexity ≤ 7 nats per token, ≥ 60% whole words, ≥ 70% distinct tokens, no odd tokens.
+        of the README: log-perplexity ≤ 7 nats per token, ≥ 60% whole words, ≥ 70% distinct tokens, no odd tokens;
+        "goal met" adds accuracy: readable and at least 8 points above the best zero-shot baseline as typed text.
         """)
 
     @Argument(help: ArgumentHelp("Run folders.", valueName: "run")) var runs: [String]
@@ -27,13 +28,13 @@ struct Summary: ParsableCommand {
             do { r = try JSONDecoder().decode(RunReport.self, from: data) } catch {
                 throw CLIError("'\(file.path)' is not a Legible report: \(error.localizedDescription)")
             }
-            let zeroShot = max(r.zeroShot.accuracyEmpty, r.zeroShot.accuracyManual ?? 0)
+            let zeroShot = ReadableGoal.bestZeroShot(r)
             let missed = goal.misses(r.scrutability)
             let method = r.method.padding(toLength: max(8, r.method.count), withPad: " ", startingAt: 0)
             let numbers = String(format: "text %5.1f%% (%+5.1f over zero-shot %.1f%%)  log-ppl %5.2f  words %.2f  distinct %.2f  odd %d",
                                  100 * r.test.accuracyText, 100 * (r.test.accuracyText - zeroShot), 100 * zeroShot,
                                  r.scrutability.logPerplexity, r.scrutability.wordRatio, r.scrutability.distinctRatio, r.scrutability.oddTokens)
-            let verdict = missed.isEmpty ? "readable" : "not readable (\(missed.joined(separator: ", ")))"
+            let verdict = missed.isEmpty ? (goal.isMet(r) ? "readable, goal met" : "readable") : "not readable (\(missed.joined(separator: ", ")))"
             print("\(method) \(numbers)  \(verdict)  \(String(reflecting: r.prompt.text))")
         }
     }

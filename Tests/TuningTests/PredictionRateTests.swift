@@ -142,6 +142,26 @@ import Testing
         #expect(goal.misses(.init(logPerplexity: 16, distinctRatio: 1, wordRatio: 0.4, oddTokens: 2)).count == 3)
     }
 
+    @Test func theGoalAddsEightPointsOverTheBestZeroShotBaselineAsText() throws {
+        let goal = ReadableGoal()
+        let plan = try SweepPlan(sweepConfiguration(#"{"model": "m", "methods": ["gcg"], "steps": 1}"#))
+        var report = fakeReport(plan.runs[0], accuracy: 0.9, logPPL: 5, kl: 0, prompt: "p")
+        report.scrutability.wordRatio = 0.8
+        // Zero-shot: no prompt 0.5, manual 0.6; the better one counts.
+        #expect(ReadableGoal.bestZeroShot(report) == 0.6)
+        for (text, met) in [(0.68, true), (0.679, false), (0.9, true), (0.5, false)] {
+            report.test.accuracyText = text
+            #expect(goal.isMet(report) == met, "text accuracy \(text)")
+        }
+        // Without a manual prompt the empty prompt is the baseline.
+        report.zeroShot.accuracyManual = nil
+        report.test.accuracyText = 0.58
+        #expect(ReadableGoal.bestZeroShot(report) == 0.5 && goal.isMet(report))
+        // Accurate but not readable is not the goal.
+        report.scrutability.logPerplexity = 7.2
+        #expect(goal.isReadable(report) == false && goal.isMet(report) == false)
+    }
+
     @Test func aSharedZeroShotCacheGivesTheSameReportWithoutRecomputing() throws {
         let model = Tiny.model(), task = try Tiny.task()
         let ids: [Int32] = [464, 3807, 318, 257]

@@ -163,6 +163,39 @@ struct SweepReportTests {
         #expect(csv.count == 7 && csv[0].contains("accuracy_projected_mean") && csv[0].contains("word_ratio_sd"))
     }
 
+    @Test func groupsCountTheRunsThatAreReadableAndMeetTheGoal() throws {
+        let plan = try SweepPlan(sweepConfiguration("""
+            {"model": "m", "methods": ["gcg"], "scrutability": [0.1, 1], "splits": ["16-100", "16-13"], "steps": 10}
+            """))
+        // The fake reports' best zero-shot is the manual prompt's 0.6; text accuracy is `accuracy` − 0.01.
+        // λ 0.1: readable at +8.0 exactly (met), and at 7.5 log-ppl with +30 (not readable).
+        // λ 1: readable at +7.0 (readable only), and readable at +30 (met).
+        let cases: [(accuracy: Double, logPPL: Double)] = [(0.69, 5), (0.69, 5), (0.91, 7.5), (0.91, 5)]
+        let results = plan.runs.map { run -> SweepResult in
+            let c = cases[run.index]
+            var report = fakeReport(run, accuracy: c.accuracy, logPPL: c.logPPL, kl: 0, prompt: "p")
+            report.scrutability.wordRatio = 0.8
+            if run.index == 1 { report.test.accuracyText = 0.67 }
+            return SweepResult(run: run, report: report)
+        }
+        // Plan order is λ-major: 0 = (0.1, 16-100), 1 = (0.1, 16-13), 2 = (1, 16-100), 3 = (1, 16-13).
+        let report = SweepReport(name: "goal", plan: plan, results: results)
+        #expect(report.groups.map { $0.goalCounts().readable } == [2, 1])
+        #expect(report.groups.map { $0.goalCounts().met } == [1, 1])
+        let table = report.groupsTable
+        #expect(Array(table.headers.suffix(3)) == ["text − zero-shot", "readable", "goal met"])
+        #expect(table.rows.map { Array($0.suffix(2)) } == [["2/2", "1/2"], ["1/2", "1/2"]])
+        #expect(table.rows[0][table.headers.count - 3] == "0.075 ± 0.007")  // +8 and +7 points
+        let goalColumn = try #require(report.runsTable.headers.firstIndex(of: "goal"))
+        #expect(report.runsTable.rows.map { $0[goalColumn] } == ["met", "readable", "", "met"])
+        let csv = parseCSV(report.runsCSV())
+        let met = try #require(csv[0].firstIndex(of: "goal_met")), readable = try #require(csv[0].firstIndex(of: "readable"))
+        #expect(csv.dropFirst().map { $0[met] } == ["1", "0", "0", "1"] && csv.dropFirst().map { $0[readable] } == ["1", "1", "0", "1"])
+        let groups = parseCSV(report.groupsCSV())
+        #expect(Array(groups[0].suffix(2)) == ["readable_runs", "goal_met_runs"] && Array(groups[1].suffix(2)) == ["2", "1"])
+        #expect(report.markdown().contains(SweepReport.goalSentence))
+    }
+
     @Test func filesAreWellFormedWithOnePointPerRun() throws {
         let report = try makeReport()
         let results = report.results
