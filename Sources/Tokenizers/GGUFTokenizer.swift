@@ -1,8 +1,41 @@
 // The tokenizer a GGUF file carries in its metadata (`tokenizer.ggml.*`, llama.cpp's key names).
-// Follows how transformers' `integrations/gguf` reads Gemma: SentencePiece BPE rebuilt from the arrays.
+// Follows how transformers' `integrations/gguf` reads Gemma: SentencePiece BPE rebuilt from the arrays;
+// byte-level BPE vocabularies (Qwen2) are read in GGUFByteLevelTokenizer.swift.
 
 import Foundation
 import WeightFiles
+
+/// The tokenizer of a GGUF file, whichever kind its metadata describes.
+public enum GGUFTokenizer {
+    /// Reads `ggufFile`'s metadata and builds its tokenizer: SentencePiece for `tokenizer.ggml.model` "llama" or "t5",
+    /// byte-level BPE for "gpt2".
+    public static func load(_ ggufFile: URL) throws -> any Tokenizer {
+        let metadata = try open(ggufFile).metadata
+        let modelKey = "tokenizer.ggml.model"
+        guard let modelName = metadata[modelKey]?.stringValue else {
+            throw TokenizerError.malformedFile(path: ggufFile.path, reason: "\(modelKey) is missing or is not a string")
+        }
+        switch modelName {
+        case "gpt2":
+            return try GPT2Tokenizer(gguf: metadata)
+        case _ where SentencePieceVocabulary.ModelType(ggufTokenizerModel: modelName) != nil:
+            return try SentencePieceTokenizer(vocabulary: SentencePieceVocabulary(gguf: metadata))
+        default:
+            throw TokenizerError.unsupported(
+                path: ggufFile.path,
+                reason: "\(modelKey) is \"\(modelName)\"; the GGUF vocabularies read are \"llama\" and \"t5\" "
+                    + "(SentencePiece) and \"gpt2\" (byte-level BPE)")
+        }
+    }
+
+    static func open(_ ggufFile: URL) throws -> GGUFFile {
+        do {
+            return try GGUFFile(path: ggufFile.path)
+        } catch {
+            throw TokenizerError.malformedFile(path: ggufFile.path, reason: "\(error)")
+        }
+    }
+}
 
 extension SentencePieceVocabulary {
     /// The vocabulary of a GGUF whose `tokenizer.ggml.model` is a SentencePiece kind ("llama": Llama,
@@ -64,12 +97,6 @@ extension SentencePieceVocabulary {
 extension SentencePieceTokenizer {
     /// The tokenizer stored in a GGUF file's metadata.
     public convenience init(ggufFile: URL) throws {
-        let gguf: GGUFFile
-        do {
-            gguf = try GGUFFile(path: ggufFile.path)
-        } catch {
-            throw TokenizerError.malformedFile(path: ggufFile.path, reason: "\(error)")
-        }
-        try self.init(vocabulary: SentencePieceVocabulary(gguf: gguf.metadata))
+        try self.init(vocabulary: SentencePieceVocabulary(gguf: GGUFTokenizer.open(ggufFile).metadata))
     }
 }

@@ -2,6 +2,15 @@
 // Follows the regex of OpenAI's gpt-2 `encoder.py`, which tiktoken and Hugging Face share:
 //   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 // with `\s` = Unicode White_Space, `\p{L}` = letters (L*), `\p{N}` = numbers (Nd, Nl, No).
+// The same scanner state serves Qwen2's pattern (Qwen2PreTokenizer.swift).
+
+/// The regex a byte-level BPE vocabulary's merges were learned on (GGUF `tokenizer.ggml.pre`).
+public enum PreTokenizerPattern: String, Sendable, CaseIterable {
+    /// GPT-2's, above (GGUF "gpt-2").
+    case gpt2 = "gpt-2"
+    /// Qwen2's: single digits, case-insensitive contractions, one non-letter before a word (GGUF "qwen2").
+    case qwen2 = "qwen2"
+}
 
 /// The class of a Unicode scalar as the GPT-2 regex sees it.
 enum GPT2ScalarClass: UInt8 {
@@ -22,15 +31,17 @@ enum GPT2ScalarClass: UInt8 {
     }
 }
 
-/// Splits valid UTF-8 into GPT-2 pre-tokens (byte ranges), left to right, each regex alternative
+/// Splits valid UTF-8 into pre-tokens (byte ranges) of `pattern`, left to right, each regex alternative
 /// tried in order at each position as the regex engine would.
 struct GPT2PreTokenizer {
+    let pattern: PreTokenizerPattern
     /// Classes of U+0000...U+FFFF, filled in as scalars are met: a property lookup costs more than
     /// the rest of the scan, and filling the whole plane up front costs more than a short text.
     private var basicPlane: [UInt8]
     private static let unknown: UInt8 = 0xFF
 
-    init() {
+    init(pattern: PreTokenizerPattern = .gpt2) {
+        self.pattern = pattern
         basicPlane = [UInt8](repeating: Self.unknown, count: 0x10000)
         for value in 0..<UInt32(0x80) { basicPlane[Int(value)] = GPT2ScalarClass.of(value).rawValue }
     }
@@ -38,13 +49,17 @@ struct GPT2PreTokenizer {
     /// Calls `body` with the byte range of each pre-token of `text` (which must be valid UTF-8).
     @inline(__always)
     mutating func split(_ text: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+        let pattern = pattern
         basicPlane.withUnsafeMutableBufferPointer { classes in
-            Self.split(text, classes: classes, body)
+            switch pattern {
+            case .gpt2: Self.split(text, classes: classes, body)
+            case .qwen2: Self.splitQwen2(text, classes: classes, body)
+            }
         }
     }
 
     @inline(__always)
-    private static func classOf(_ value: UInt32, _ classes: UnsafeMutableBufferPointer<UInt8>) -> GPT2ScalarClass {
+    static func classOf(_ value: UInt32, _ classes: UnsafeMutableBufferPointer<UInt8>) -> GPT2ScalarClass {
         guard value < 0x10000 else { return GPT2ScalarClass.of(value) }
         let known = classes[Int(value)]
         if known != unknown { return GPT2ScalarClass(rawValue: known)! }

@@ -1,17 +1,21 @@
 // GPT-2's byte-level BPE tokenizer in Swift: pre-tokenize, spell bytes, merge by rank, cache per word.
 // Follows OpenAI's gpt-2 `encoder.py`; ids match tiktoken's `gpt2` encoding and Hugging Face's GPT2Tokenizer.
+// The same machinery with Qwen2's pre-tokenizer is Qwen2's tokenizer (GGUFByteLevelTokenizer.swift).
 
 import Foundation
 
-/// GPT-2 byte-level BPE.
+/// GPT-2 byte-level BPE, and the byte-level BPE vocabularies that differ from it only in their
+/// pre-tokenizer regex (`PreTokenizerPattern`: Qwen2).
 ///
 /// Special tokens in the input text: like Hugging Face's GPT2Tokenizer (and tiktoken with
 /// `allowed_special="all"`), the text `<|endoftext|>` is encoded as the single special id 50256, not as
-/// the characters `<`, `|`, …. Added tokens from a `tokenizer.json` are matched the same way.
+/// the characters `<`, `|`, …. Added tokens from a `tokenizer.json` or a GGUF file are matched the same way.
 /// GPT-2 adds no beginning-of-sequence token, so `encode(_:addSpecial: true)` equals `encode(_:)`.
 public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
     public let vocabularySize: Int
     public let specialTokens: SpecialTokens
+    /// The regex that splits text into the words BPE merges.
+    public let pattern: PreTokenizerPattern
 
     /// `spellings[id]`: the entry in the byte alphabet (`Ġgreat`), or the content of an added token.
     private let spellings: [String]
@@ -19,6 +23,8 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
     /// `bytesByID[id]`: the bytes the id stands for.
     private let bytesByID: [[UInt8]]
     private let isAddedToken: [Bool]
+    /// `isControl[id]`: a control, unknown or unused token, besides the special ids.
+    private let isControl: [Bool]
     /// `byteIDs[b]`: the id of the single byte `b`, where every BPE word starts.
     private let byteIDs: [Int32]
     let merges: BytePairMerges
@@ -29,15 +35,18 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
     /// The cache and scratch buffers are mutable state shared by every caller, hence the lock.
     private let lock = NSLock()
     private var cache = WordCache()
-    private var preTokenizer = GPT2PreTokenizer()
+    private var preTokenizer: GPT2PreTokenizer
     private var symbols: [Int32] = []
 
     private static let longestCachedWord = 128
 
     /// Builds the tokenizer from a vocabulary in the byte alphabet (`Ġgreat` → id), ranked merges
     /// (pairs of vocabulary entries), and added tokens (content → id) matched whole in the text.
+    /// `controlIDs` are ids no readable text holds (`isControlToken`); `specialTokens` defaults to GPT-2's,
+    /// all `<|endoftext|>`.
     public init(
         vocabulary: [String: Int32], merges: [(String, String)], addedTokens: [String: Int32] = [:],
+        pattern: PreTokenizerPattern = .gpt2, controlIDs: [Int32] = [], specialTokens: SpecialTokens? = nil,
         source: String = "vocabulary"
     ) throws {
         // Every table below is sized by the largest id: bound the ids before anything is allocated.
@@ -107,7 +116,27 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
         var starts = [Bool](repeating: false, count: 256)
         for token in added { starts[Int(token.bytes[0])] = true }
 
+        var isControl = [Bool](repeating: false, count: size)
+        for id in controlIDs {
+            guard id >= 0, Int(id) < size else {
+                throw TokenizerError.malformedFile(path: source, reason: "control token id \(id) is outside 0..<\(size)")
+            }
+            isControl[Int(id)] = true
+        }
+        if let special = specialTokens {
+            let ids = [("end-of-text", special.endOfText), ("beginning-of-sequence", special.beginningOfSequence),
+                       ("padding", special.padding), ("unknown", special.unknown)]
+            for (name, id) in ids {
+                if let id, id < 0 || Int(id) >= size {
+                    throw TokenizerError.malformedFile(path: source, reason: "the \(name) id \(id) is outside 0..<\(size)")
+                }
+            }
+        }
+
         self.vocabularySize = size
+        self.pattern = pattern
+        self.isControl = isControl
+        self.preTokenizer = GPT2PreTokenizer(pattern: pattern)
         self.spellings = spellings
         self.idsBySpelling = idsBySpelling
         self.bytesByID = bytesByID
@@ -118,7 +147,7 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
         self.startsAddedToken = starts
         let endOfText = addedTokens["<|endoftext|>"] ?? vocabulary["<|endoftext|>"]
         // Hugging Face's GPT-2 uses <|endoftext|> as bos, eos and unk, and adds none of them when encoding.
-        self.specialTokens = SpecialTokens(
+        self.specialTokens = specialTokens ?? SpecialTokens(
             endOfText: endOfText, beginningOfSequence: endOfText, padding: nil, unknown: endOfText,
             addsBeginningOfSequence: false)
     }
@@ -213,5 +242,9 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
         guard id >= 0, Int(id) < vocabularySize, !spellings[Int(id)].isEmpty else { return nil }
         if isAddedToken[Int(id)] { return spellings[Int(id)] }
         return ReadableToken.render(bytesByID[Int(id)])
+    }
+
+    public func isControlToken(_ id: Int32) -> Bool {
+        specialTokens.contains(id) || (id >= 0 && Int(id) < vocabularySize && isControl[Int(id)])
     }
 }

@@ -126,7 +126,7 @@ extension GPT2Tokenizer {
         return merges
     }
 
-    private static func mergePair(_ line: some StringProtocol) -> (String, String)? {
+    static func mergePair(_ line: some StringProtocol) -> (String, String)? {
         let parts = line.split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
         return (String(parts[0]), String(parts[1]))

@@ -10,6 +10,9 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     private let processor: OpaquePointer
     public let vocabularySize: Int
     public let specialTokens: SpecialTokens
+    /// For a model built from vocabulary arrays: the pieces the arrays mark control, unknown or unused. (The library
+    /// is handed control pieces as user-defined ones so that they match in text, so it cannot tell.)
+    private let controlPieces: [Bool]?
 
     /// Loads a `tokenizer.model` file. Hugging Face's SentencePiece tokenizers (Llama, Gemma) put
     /// the beginning-of-sequence id first when encoding with special tokens, hence the default.
@@ -20,7 +23,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             throw TokenizerError.sentencePiece(
                 operation: "load \(modelFile.path)", message: Self.take(error) ?? "unknown error")
         }
-        self.init(processor: processor, addsBeginningOfSequence: addsBeginningOfSequence, explicit: nil)
+        self.init(processor: processor, addsBeginningOfSequence: addsBeginningOfSequence, explicit: nil, controlPieces: nil)
     }
 
     /// Loads a model from the bytes of a serialized `ModelProto` (the content of a `tokenizer.model`).
@@ -30,7 +33,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         guard let processor else {
             throw TokenizerError.sentencePiece(operation: "load the model bytes", message: Self.take(error) ?? "unknown error")
         }
-        self.init(processor: processor, addsBeginningOfSequence: addsBeginningOfSequence, explicit: nil)
+        self.init(processor: processor, addsBeginningOfSequence: addsBeginningOfSequence, explicit: nil, controlPieces: nil)
     }
 
     /// Builds a model from vocabulary arrays, as a GGUF file carries them (Gemma 3: `tokenizer.ggml.tokens`,
@@ -47,11 +50,15 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             endOfText: vocabulary.endOfSequenceID, beginningOfSequence: vocabulary.beginningOfSequenceID,
             padding: vocabulary.paddingID, unknown: vocabulary.unknownID,
             addsBeginningOfSequence: vocabulary.addsBeginningOfSequence)
-        self.init(processor: processor, addsBeginningOfSequence: vocabulary.addsBeginningOfSequence, explicit: special)
+        let control = vocabulary.types.map { $0 == .control || $0 == .unknown || $0 == .unused }
+        self.init(
+            processor: processor, addsBeginningOfSequence: vocabulary.addsBeginningOfSequence, explicit: special,
+            controlPieces: control)
     }
 
-    private init(processor: OpaquePointer, addsBeginningOfSequence: Bool, explicit: SpecialTokens?) {
+    private init(processor: OpaquePointer, addsBeginningOfSequence: Bool, explicit: SpecialTokens?, controlPieces: [Bool]?) {
         self.processor = processor
+        self.controlPieces = controlPieces
         vocabularySize = Int(csp_piece_count(processor))
         func id(_ value: Int32) -> Int32? { value >= 0 ? value : nil }
         specialTokens = explicit ?? SpecialTokens(
@@ -127,6 +134,14 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     public func pieceType(for id: Int32) -> Int32 { csp_piece_type(processor, id) }
 
     public func score(for id: Int32) -> Float { csp_piece_score(processor, id) }
+
+    /// Special ids and pieces of type unknown (2), control (3) or unused (5), as the vocabulary arrays gave them.
+    public func isControlToken(_ id: Int32) -> Bool {
+        guard !specialTokens.contains(id) else { return true }
+        guard id >= 0, Int(id) < vocabularySize else { return false }
+        if let controlPieces { return Int(id) < controlPieces.count && controlPieces[Int(id)] }
+        return [2, 3, 5].contains(pieceType(for: id))
+    }
 
     public func readableToken(for id: Int32) -> String? {
         guard let piece = token(for: id) else { return nil }

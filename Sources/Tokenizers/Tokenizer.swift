@@ -28,6 +28,10 @@ public protocol Tokenizer: AnyObject, Sendable {
     /// `id` as a person should see it in a decoded prompt: the text it stands for, with control
     /// characters escaped (`\n`) and bytes that are not a whole character shown as `<0xE2>`.
     func readableToken(for id: Int32) -> String?
+
+    /// Whether `id` stands for no text a person writes: a special id (`specialTokens`), a control token
+    /// (`<|im_start|>`, `<start_of_turn>`), the unknown token, or an unused slot. A readable prompt never holds one.
+    func isControlToken(_ id: Int32) -> Bool
 }
 
 /// Bounds on what a tokenizer file may ask for.
@@ -62,9 +66,17 @@ public struct SpecialTokens: Sendable, Equatable {
         self.unknown = unknown
         self.addsBeginningOfSequence = addsBeginningOfSequence
     }
+
+    /// Whether `id` is one of these ids.
+    public func contains(_ id: Int32) -> Bool {
+        id == endOfText || id == beginningOfSequence || id == padding || id == unknown
+    }
 }
 
 extension Tokenizer {
+    /// The special ids only, for a tokenizer that marks nothing else.
+    public func isControlToken(_ id: Int32) -> Bool { specialTokens.contains(id) }
+
     /// The ids of `text`; with `addSpecial`, preceded by the beginning-of-sequence id where the
     /// tokenizer adds one (`specialTokens.addsBeginningOfSequence`).
     public func encode(_ text: String, addSpecial: Bool) -> [Int32] {

@@ -15,7 +15,7 @@ public enum TokenizerLoader {
         case encoderJSONAndVocabBPE
         /// SentencePiece `tokenizer.model`.
         case sentencePieceModel
-        /// The vocabulary in a GGUF file's metadata.
+        /// The vocabulary in a GGUF file's metadata (SentencePiece, or byte-level BPE such as Qwen2's).
         case gguf(fileName: String)
     }
 
@@ -79,7 +79,7 @@ public enum TokenizerLoader {
         case .sentencePieceModel:
             return try SentencePieceTokenizer(modelFile: file("tokenizer.model"))
         case .gguf(let fileName):
-            return try SentencePieceTokenizer(ggufFile: file(fileName))
+            return try GGUFTokenizer.load(file(fileName))
         }
     }
 }

@@ -24,15 +24,9 @@ public struct TokenFilter: Codable, Sendable, Equatable {
         }
     }
 
-    /// Special, control, unknown and unused pieces: never part of a prompt a person could type.
+    /// Special, control, unknown and unused tokens (as the tokenizer marks them): never part of a prompt a person could type.
     public static func isSpecial(_ id: Int32, _ tokenizer: any Tokenizer) -> Bool {
-        let specials = tokenizer.specialTokens
-        if [specials.endOfText, specials.beginningOfSequence, specials.padding, specials.unknown].contains(id) { return true }
-        if let sentencePiece = tokenizer as? SentencePieceTokenizer {
-            // SentencePiece piece types: 1 normal or user-defined, 2 unknown, 3 control, 5 unused, 6 byte.
-            return [2, 3, 5].contains(sentencePiece.pieceType(for: id))
-        }
-        return false
+        tokenizer.isControlToken(id)
     }
 
     /// A tag such as `<start_of_image>` or `<td>`: Gemma's image markers and HTML pieces are ordinary pieces to

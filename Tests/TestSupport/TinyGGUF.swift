@@ -1,5 +1,5 @@
 // Writes small GGUF files (version 3, little-endian, float32 tensors) for tests of the loaders: a valid tiny
-// Gemma 3, or one with a metadata value changed. Layout as in ggml's docs/gguf.md and gguf-py's GGUFWriter.
+// Gemma 3 or byte-level BPE vocabulary, or one with a metadata value changed. Layout as in ggml's docs/gguf.md and gguf-py's GGUFWriter.
 import Foundation
 
 public struct TinyGGUF {
@@ -63,6 +63,37 @@ public struct TinyGGUF {
             file.tensors.append((name, dimensions, (0..<count).map { Float(($0 * 7 + i) % 11 - 5) / 50 }))
         }
         return file
+    }
+
+    /// The metadata of a tiny byte-level BPE vocabulary as Qwen2 files store it (`tokenizer.ggml.model` "gpt2",
+    /// `pre` "qwen2"): ids 0-255 are the single bytes (id = byte value), then "he" 256, "ll" 257, "hell" 258,
+    /// "hello" 259, "12" 260, and `<|endoftext|>` 261 (control; bos, eos and padding), `<|im_start|>` 262 (control),
+    /// `<tool_call>` 263 (user-defined) and `[PAD264]` 264 (unused).
+    public static func byteLevelTokenizer(pre: String = "qwen2") -> TinyGGUF {
+        var tokens = (0..<256).map { String(byteLevelCharacter($0)) }
+        tokens += ["he", "ll", "hell", "hello", "12", "<|endoftext|>", "<|im_start|>", "<tool_call>", "[PAD264]"]
+        var file = TinyGGUF()
+        file.metadata = [
+            ("general.architecture", .string("qwen2")),
+            ("tokenizer.ggml.model", .string("gpt2")),
+            ("tokenizer.ggml.pre", .string(pre)),
+            ("tokenizer.ggml.tokens", .strings(tokens)),
+            ("tokenizer.ggml.token_type", .int32s([Int32](repeating: 1, count: 261) + [3, 3, 4, 5])),
+            ("tokenizer.ggml.merges", .strings(["h e", "l l", "he ll", "hell o", "1 2"])),
+            ("tokenizer.ggml.bos_token_id", .uint32(261)),
+            ("tokenizer.ggml.eos_token_id", .uint32(261)),
+            ("tokenizer.ggml.padding_token_id", .uint32(261)),
+            ("tokenizer.ggml.add_bos_token", .bool(false)),
+        ]
+        return file
+    }
+
+    /// The character GPT-2's byte alphabet spells `byte` with (`bytes_to_unicode` in OpenAI's `encoder.py`).
+    public static func byteLevelCharacter(_ byte: Int) -> Character {
+        let printable = (33...126).contains(byte) || (161...172).contains(byte) || (174...255).contains(byte)
+        if printable { return Character(Unicode.Scalar(UInt8(byte))) }
+        let moved = (0..<byte).filter { !((33...126).contains($0) || (161...172).contains($0) || (174...255).contains($0)) }.count
+        return Character(Unicode.Scalar(UInt32(256 + moved))!)
     }
 
     public var bytes: [UInt8] {

@@ -4,6 +4,7 @@ import Testing
 import Kernels
 import Models
 import TestSupport
+import Tokenizers
 @testable import Tuning
 
 @Suite struct ProjectionTests {
@@ -58,6 +59,18 @@ import TestSupport
         #expect(!strict[Int(Tiny.tokenizer.encode(",")[0])])          // not a word
         #expect(!strict[Int(Tiny.tokenizer.encode("é")[0])])          // not ASCII
         #expect(strict.filter { $0 }.count < allowed.filter { $0 }.count)
+    }
+
+    @Test("control tokens and unused slots of a GGUF byte-level vocabulary (Qwen2's kind) are never allowed")
+    func ggufControlTokensAreNeverAllowed() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tokenizer = try GGUFTokenizer.load(TinyGGUF.byteLevelTokenizer().write(in: directory))
+        let allowed = TokenFilter().allowed(tokenizer: tokenizer, vocabularySize: tokenizer.vocabularySize)
+        #expect(allowed[259])  // "hello"
+        #expect(!allowed[261] && !allowed[262])  // <|endoftext|>, <|im_start|>: control
+        #expect(!allowed[263])  // <tool_call>: user-defined, and markup
+        #expect(!allowed[264])  // [PAD264]: unused
     }
 
     @Test func markupTagsAreNeverAllowed() {
