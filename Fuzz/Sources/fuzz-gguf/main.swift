@@ -1,5 +1,5 @@
 // Fuzz target: a .gguf file read as Legible reads a Gemma 3 model: header, metadata, tensor table, every
-// tensor's data dequantized, the configuration, the tokenizer its metadata carries, and the model loaded and run.
+// tensor's data dequantized, the configuration, the tokenizer its metadata carries (SentencePiece or byte-level BPE), and the model loaded and run.
 import Foundation
 import FuzzSupport
 import Models
@@ -19,6 +19,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         }
         allowingErrors { _ = try Gemma3Config(gguf: file) }
         allowingErrors { exercise(try SentencePieceTokenizer(vocabulary: SentencePieceVocabulary(gguf: file.metadata))) }
+        allowingErrors { exercise(try GPT2Tokenizer(gguf: file.metadata)) }
     }
     allowingErrors { exercise(try Gemma3.load(gguf: url)) }
     return 0

@@ -138,6 +138,29 @@ func ggufSeed(_ name: String, _ bytes: [UInt8]) {
 ggufSeed("gemma3-f32.gguf", gguf(metadata: gemmaMetadata, tensors: gemmaTensors { _ in .f32 }))
 ggufSeed("gemma3-f16-bf16.gguf", gguf(metadata: gemmaMetadata + [("general.alignment", .uint32(64))],
                                       tensors: gemmaTensors { $0.contains("norm") ? .bf16 : .f16 }, alignment: 64))
+// A byte-level BPE vocabulary (Qwen2's kind): 256 byte tokens, merges, control and user-defined tokens.
+do {
+    func byteCharacter(_ byte: Int) -> String {
+        let printable = { (b: Int) in (33...126).contains(b) || (161...172).contains(b) || (174...255).contains(b) }
+        if printable(byte) { return String(Character(Unicode.Scalar(UInt8(byte)))) }
+        return String(Character(Unicode.Scalar(UInt32(256 + (0..<byte).filter { !printable($0) }.count))!))
+    }
+    let tokens = (0..<256).map(byteCharacter) + ["he", "ll", "hell", "hello", "12", "<|endoftext|>", "<|im_start|>", "<tool_call>"]
+    let bytes = gguf(metadata: [
+        ("general.architecture", .string("qwen2")),
+        ("tokenizer.ggml.model", .string("gpt2")),
+        ("tokenizer.ggml.pre", .string("qwen2")),
+        ("tokenizer.ggml.tokens", .array(.string, tokens.map { .string($0) })),
+        ("tokenizer.ggml.token_type", .array(.int32, ([Int32](repeating: 1, count: 261) + [3, 3, 4]).map { .int32($0) })),
+        ("tokenizer.ggml.merges", .array(.string, ["h e", "l l", "he ll", "hell o", "1 2"].map { .string($0) })),
+        ("tokenizer.ggml.bos_token_id", .uint32(261)),
+        ("tokenizer.ggml.eos_token_id", .uint32(261)),
+        ("tokenizer.ggml.add_bos_token", .bool(false)),
+    ], tensors: [])
+    mustRead("byte-level-bpe.gguf") { _ = try GGUFTokenizer.load(scratchFile(bytes, "seed.gguf")) }
+    seed("gguf", "byte-level-bpe.gguf", [bytes])
+}
+
 // gguf-py's files with every metadata value type and quantized tensors (the reader tests' fixtures).
 for name in ["tiny.gguf", "tiny-align64.gguf"] {
     let bytes = Array(try! Data(contentsOf: URL(fileURLWithPath: "Tests/WeightFilesTests/Fixtures/\(name)")))
