@@ -19,14 +19,21 @@ struct Summary: ParsableCommand {
 
     func run() throws {
         let goal = ReadableGoal()
+        // A folder without a report (a run still going, a typo) is named and skipped, so one unfinished run of a
+        // sweep does not hide the others; the exit status says that something was skipped.
+        var skipped: [String] = []
         for path in runs {
             let file = URL(fileURLWithPath: path).appendingPathComponent("report.json")
             guard let data = FileManager.default.contents(atPath: file.path) else {
-                throw CLIError("no report.json in '\(path)': is it a finished run folder (legible tune --out)?")
+                Console().line("legible: no report.json in '\(path)': not a finished run folder (legible tune --out); skipped")
+                skipped.append(path)
+                continue
             }
             let r: RunReport
             do { r = try JSONDecoder().decode(RunReport.self, from: data) } catch {
-                throw CLIError("'\(file.path)' is not a Legible report: \(error.localizedDescription)")
+                Console().line("legible: '\(file.path)' is not a Legible report (\(error.localizedDescription)); skipped")
+                skipped.append(path)
+                continue
             }
             let zeroShot = ReadableGoal.bestZeroShot(r)
             let missed = goal.misses(r.scrutability)
@@ -37,5 +44,6 @@ struct Summary: ParsableCommand {
             let verdict = missed.isEmpty ? (goal.isMet(r) ? "readable, goal met" : "readable") : "not readable (\(missed.joined(separator: ", ")))"
             print("\(method) \(numbers)  \(verdict)  \(String(reflecting: r.prompt.text))")
         }
+        if !skipped.isEmpty { throw ExitCode(1) }
     }
 }
