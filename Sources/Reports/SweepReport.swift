@@ -172,7 +172,8 @@ public struct SweepReport: Sendable {
         var lines = [["id", "directory", "method", "task", "split", "scrutability", "faithfulness", "prompt_length", "seed", "steps",
                       "best_step", "dev_accuracy", "accuracy_projected", "accuracy_text", "accuracy", "log_ppl", "kl", "agreement",
                       "accuracy_gap", "cosine", "word_ratio", "distinct_ratio", "odd_tokens", "test_examples", "seconds",
-                      "text_gain", "readable", "goal_met", "front_log_ppl", "front_kl", "prompt"].joined(separator: ",")]
+                      "zero_shot_empty", "zero_shot_manual", "text_gain", "readable", "goal_met", "front_log_ppl", "front_kl",
+                      "prompt"].joined(separator: ",")]
         let goal = ReadableGoal()
         for (i, result) in results.enumerated() {
             let (run, r) = (result.run, result.report)
@@ -183,6 +184,7 @@ public struct SweepReport: Sendable {
                 number(r.scrutability.logPerplexity), number(r.faithfulness.kl), number(r.faithfulness.agreement),
                 number(r.faithfulness.accuracyGap), number(r.faithfulness.cosineToNearest), number(r.scrutability.wordRatio),
                 number(r.scrutability.distinctRatio), "\(r.scrutability.oddTokens)", "\(r.test.examples)", number(r.timing.seconds),
+                number(r.zeroShot.accuracyEmpty), number(r.zeroShot.accuracyManual),
                 number(ReadableGoal.gainAsText(r)), goal.isReadable(r) ? "1" : "0", goal.isMet(r) ? "1" : "0",
                 ppl.contains(i) ? "1" : "0", kl.contains(i) ? "1" : "0", r.prompt.text,
             ]

@@ -191,6 +191,8 @@ struct SweepReportTests {
         let csv = parseCSV(report.runsCSV())
         let met = try #require(csv[0].firstIndex(of: "goal_met")), readable = try #require(csv[0].firstIndex(of: "readable"))
         #expect(csv.dropFirst().map { $0[met] } == ["1", "0", "0", "1"] && csv.dropFirst().map { $0[readable] } == ["1", "1", "0", "1"])
+        let empty = try #require(csv[0].firstIndex(of: "zero_shot_empty")), manual = try #require(csv[0].firstIndex(of: "zero_shot_manual"))
+        #expect(csv.dropFirst().allSatisfy { $0[empty] == "0.5" && $0[manual] == "0.6" })
         let groups = parseCSV(report.groupsCSV())
         #expect(Array(groups[0].suffix(2)) == ["readable_runs", "goal_met_runs"] && Array(groups[1].suffix(2)) == ["2", "1"])
         #expect(report.markdown().contains(SweepReport.goalSentence))
