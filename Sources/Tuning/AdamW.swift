@@ -1,5 +1,6 @@
 // AdamW (Loshchilov & Hutter 2019) with bias correction and decoupled weight decay, plus global-norm
 // gradient clipping, for a flat parameter vector.
+import Foundation
 
 public struct AdamW: Codable, Sendable, Equatable {
     public var learningRate: Float
@@ -44,7 +45,9 @@ public struct AdamW: Codable, Sendable, Equatable {
             v = m
         }
         step += 1
-        let correction1 = 1 - pow(beta1, step), correction2 = 1 - pow(beta2, step)
+        // β^t in Double, in constant time whatever the step (a run may resume at step millions).
+        let correction1 = Float(1 - Foundation.pow(Double(beta1), Double(step)))
+        let correction2 = Float(1 - Foundation.pow(Double(beta2), Double(step)))
         for i in parameters.indices {
             let g = gradient[i]
             m[i] = beta1 * m[i] + (1 - beta1) * g
@@ -69,10 +72,4 @@ public func clipGradient(_ gradient: inout [Float], maxNorm: Float) -> Float {
         for i in gradient.indices { gradient[i] *= scale }
     }
     return norm
-}
-
-private func pow(_ base: Float, _ exponent: Int) -> Float {
-    var result: Float = 1
-    for _ in 0..<exponent { result *= base }
-    return result
 }

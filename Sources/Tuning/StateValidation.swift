@@ -20,8 +20,8 @@ extension TuningState {
             try require(values.allSatisfy(\.isFinite), "the optimizer's \(name) holds a number that is not finite")
         }
         try require(optimizer.step >= 0, "the optimizer's step is negative")
-        // One update per step at most. AdamW's bias correction multiplies once per update taken, and the next update
-        // adds one: a count past the run's would hang the resumed run, or overflow at Int.max.
+        // One update per step at most: a count past the run's is a hand-edited or foreign state, and the next update
+        // adds one, which would overflow at Int.max.
         try require(optimizer.step <= step, "the optimizer's step \(optimizer.step) is past the \(step) steps taken")
         if let best {
             try require(best.ids.count == n && best.ids.allSatisfy(isToken), "the best prompt's ids are not \(n) tokens of this vocabulary")

@@ -158,6 +158,15 @@ func expectGradient(_ analytic: [Float], at prompt: PromptEmbeddings, stride ste
         optimizer.update(&parameters, gradient: [2, -0.5])
         // The first bias-corrected Adam step moves each coordinate by lr against its gradient's sign.
         #expect(abs(parameters[0] - 0.9) < 1e-6 && abs(parameters[1] + 0.9) < 1e-6)
+        // Three more steps against Adam written out in Double (tolerance 1e-6: float32 rounding of values near 1).
+        var (m, v, x) = (0.9 * 0 + 0.1 * 2.0, 0.999 * 0 + 0.001 * 4.0, 0.9)
+        for (t, g) in [(2, 1.0), (3, -3.0), (4, 0.25)] {
+            optimizer.update(&parameters, gradient: [Float(g), 0])
+            m = 0.9 * m + 0.1 * g; v = 0.999 * v + 0.001 * g * g
+            let mHat = m / (1 - Foundation.pow(0.9, Double(t))), vHat = v / (1 - Foundation.pow(0.999, Double(t)))
+            x -= 0.1 * mHat / (vHat.squareRoot() + 1e-8)
+            #expect(abs(Double(parameters[0]) - x) < 1e-6, "step \(t)")
+        }
         var gradient: [Float] = [3, 4]
         #expect(clipGradient(&gradient, maxNorm: 1) == 5)
         #expect(abs(gradient[0] - 0.6) < 1e-6 && abs(gradient[1] - 0.8) < 1e-6)
