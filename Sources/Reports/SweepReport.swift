@@ -250,7 +250,12 @@ public struct SweepReport: Sendable {
         let rows = results.enumerated().map { i, result -> [String] in
             let run = result.run
             let fronts = [ppl.contains(i) ? "ppl" : nil, kl.contains(i) ? "KL" : nil].compactMap { $0 }.joined(separator: ", ")
-            let verdict = goal.isMet(result.report) ? "met" : goal.isReadable(result.report) ? "readable" : ""
+            let verdict: String
+            switch goal.verdict(result.report) {
+            case .met: verdict = "met"
+            case .readable: verdict = "readable"
+            case .notReadable: verdict = ""
+            }
             return ["\(run.index)", run.method.rawValue, run.task, run.split, SweepRun.format(run.scrutability), SweepRun.format(run.faithfulness),
                     "\(run.promptLength)", "\(run.seed)"] + SweepMetric.summary.map { Self.fixed($0.value(result.report)) }
                 + [verdict, fronts, Self.quoted(result.report.prompt.text)]
@@ -301,10 +306,12 @@ public struct SweepReport: Sendable {
             + "\(c.steps) steps; plots and fronts use \(accuracy.title) on the test set (№ is the run number)."
     }
 
-    /// What the goal columns count.
-    public static let goalSentence = "\"text − zero-shot\": test accuracy as typed text minus the better zero-shot baseline "
-        + "(no prompt, manual prompt). \"readable\": log-perplexity ≤ 7, ≥ 60% whole words, ≥ 70% distinct tokens, no odd "
-        + "tokens. \"goal met\": readable and at least 8 points above the best zero-shot baseline as text."
+    /// What the goal columns count, from the thresholds `ReadableGoal` applies.
+    public static var goalSentence: String {
+        let goal = ReadableGoal()
+        return "\"text − zero-shot\": test accuracy as typed text minus the better zero-shot baseline (no prompt, manual "
+            + "prompt). \"readable\": \(goal.barDescription). \"goal met\": \(goal.goalDescription)."
+    }
 
     public func markdown() -> String {
         var text = "# Sweep \(TextEscaping.markdown(name))\n\n\(TextEscaping.markdown(summary))\n\n"

@@ -33,6 +33,26 @@ public struct ReadableGoal: Sendable, Equatable {
         isReadable(report) && (1000 * Self.gainAsText(report)).rounded() >= (10 * minGainPoints).rounded()
     }
 
+    /// Where a run stands against the bar and the goal.
+    public enum Verdict: Sendable, Equatable { case notReadable, readable, met }
+
+    public func verdict(_ report: RunReport) -> Verdict {
+        isMet(report) ? .met : isReadable(report) ? .readable : .notReadable
+    }
+
+    /// The bar in words, from the thresholds themselves.
+    public var barDescription: String {
+        "log-perplexity ≤ \(Self.number(maxLogPerplexity)), ≥ \(Int(100 * minWordRatio))% whole words, "
+            + "≥ \(Int(100 * minDistinctRatio))% distinct tokens, " + (maxOddTokens == 0 ? "no odd tokens" : "at most \(maxOddTokens) odd tokens")
+    }
+
+    /// The goal in words: the bar plus the accuracy it asks for.
+    public var goalDescription: String {
+        "readable and at least \(Self.number(minGainPoints)) points above the best zero-shot baseline as typed text"
+    }
+
+    private static func number(_ x: Double) -> String { x == x.rounded() ? "\(Int(x))" : "\(x)" }
+
     /// The criteria the report's prompt misses, as short phrases; empty when it is readable.
     public func misses(_ s: RunReport.Scrutability) -> [String] {
         var missed: [String] = []

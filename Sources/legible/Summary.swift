@@ -35,13 +35,18 @@ struct Summary: ParsableCommand {
                 skipped.append(path)
                 continue
             }
-            let zeroShot = ReadableGoal.bestZeroShot(r)
+            let zeroShot = ReadableGoal.bestZeroShot(r), gain = ReadableGoal.gainAsText(r)
             let missed = goal.misses(r.scrutability)
             let method = r.method.padding(toLength: max(8, r.method.count), withPad: " ", startingAt: 0)
             let numbers = String(format: "text %5.1f%% (%+5.1f over zero-shot %.1f%%)  log-ppl %5.2f  words %.2f  distinct %.2f  odd %d",
-                                 100 * r.test.accuracyText, 100 * (r.test.accuracyText - zeroShot), 100 * zeroShot,
+                                 100 * r.test.accuracyText, 100 * gain, 100 * zeroShot,
                                  r.scrutability.logPerplexity, r.scrutability.wordRatio, r.scrutability.distinctRatio, r.scrutability.oddTokens)
-            let verdict = missed.isEmpty ? (goal.isMet(r) ? "readable, goal met" : "readable") : "not readable (\(missed.joined(separator: ", ")))"
+            let verdict: String
+            switch goal.verdict(r) {
+            case .met: verdict = "readable, goal met"
+            case .readable: verdict = "readable"
+            case .notReadable: verdict = "not readable (\(missed.joined(separator: ", ")))"
+            }
             print("\(method) \(numbers)  \(verdict)  \(String(reflecting: r.prompt.text))")
         }
         if !skipped.isEmpty { throw ExitCode(1) }

@@ -160,6 +160,12 @@ import Testing
         // Accurate but not readable is not the goal.
         report.scrutability.logPerplexity = 7.2
         #expect(goal.isReadable(report) == false && goal.isMet(report) == false)
+        #expect(goal.verdict(report) == .notReadable)
+        // The words reports print come from the thresholds.
+        #expect(goal.barDescription == "log-perplexity ≤ 7, ≥ 60% whole words, ≥ 70% distinct tokens, no odd tokens")
+        var stricter = goal
+        stricter.minGainPoints = 10
+        #expect(stricter.goalDescription.contains("at least 10 points"))
     }
 
     @Test func aSharedZeroShotCacheGivesTheSameReportWithoutRecomputing() throws {
