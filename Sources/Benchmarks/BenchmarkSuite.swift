@@ -31,7 +31,7 @@ public enum BenchmarkSuite {
     public static let gemmaGCGStep = "gemma3-270m/gcg-step"
     /// Gemma workloads by name, built on the loaded model and batch. Extension point: a new Gemma workload
     /// (e.g. "gemma3-270m/pez-step") adds its name and constructor here and conforms to `Workload`.
-    static let gemmaCatalog: [(name: String, make: (Gemma3, GemmaClassifyBatch) throws -> any Workload)] = [
+    static let gemmaCatalog: [(name: String, make: (DecoderModel, GemmaClassifyBatch) throws -> any Workload)] = [
         (gemmaClassify, { try GemmaClassifyWorkload(model: $0, input: $1) }),
         (gemmaPEZStep, { model, input in
             try GemmaPEZStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!))
@@ -130,7 +130,7 @@ public enum BenchmarkSuite {
                 return results
             }
             progress(.preparing("Gemma 3 from \(url.lastPathComponent)"))
-            let model = try Gemma3.load(gguf: url)
+            let model = try DecoderModel.load(gguf: url)
             let input = try GemmaClassifyBatch.load(gguf: url, sentences: GemmaBenchmarkFiles.sentences())
             for entry in gemmaCatalog where wanted.contains(entry.name) {
                 let result = try time(try entry.make(model, input))

@@ -13,7 +13,7 @@ public final class GemmaGCGStepWorkload: Workload {
     let sentences: [EncodedExample]
     public let note: String?
 
-    public init(model: Gemma3, input: GemmaClassifyBatch, tokenizer: any Tokenizer) throws {
+    public init(model: DecoderModel, input: GemmaClassifyBatch, tokenizer: any Tokenizer) throws {
         sentences = RLPromptBenchmarkSetup.examples(input)
         var configuration = TuningConfiguration(method: .gcg)
         configuration.batchSize = sentences.count

@@ -10,7 +10,7 @@ public final class GemmaPEZStepWorkload: Workload {
     let lengths: [Int]
     public let note: String?
 
-    public init(model: Gemma3, input: GemmaClassifyBatch, tokenizer: any Tokenizer, batchSize: Int = 16, promptLength: Int = 10) throws {
+    public init(model: DecoderModel, input: GemmaClassifyBatch, tokenizer: any Tokenizer, batchSize: Int = 16, promptLength: Int = 10) throws {
         // The classify batch is "<bos> sentence It was"; the prompt goes right after <bos>, as PEZ's template puts it.
         let examples = input.ids.prefix(batchSize).enumerated().map { i, ids in
             EncodedExample(prefix: Array(ids.prefix(1)), suffix: Array(ids.dropFirst()), label: i % 2)

@@ -29,11 +29,11 @@ public final class GemmaRLPromptRewardWorkload: Workload {
     let prompts: [[Int32]]
     let cached: CachedPrefixClassifier?
     let full: PromptClassifier
-    let model: Gemma3
+    let model: DecoderModel
     public let name: String
     public let note: String?
 
-    public init(model: Gemma3, input: GemmaClassifyBatch, recompute: Bool) throws {
+    public init(model: DecoderModel, input: GemmaClassifyBatch, recompute: Bool) throws {
         self.model = model
         sentences = RLPromptBenchmarkSetup.examples(input)
         prompts = RLPromptBenchmarkSetup.prompts(vocabularySize: model.vocabularySize)
@@ -65,7 +65,7 @@ public final class GemmaRLPromptStepWorkload: Workload {
     let tuner: RLPromptTuner
     public let note: String?
 
-    public init(model: Gemma3, input: GemmaClassifyBatch, tokenizer: any Tokenizer) throws {
+    public init(model: DecoderModel, input: GemmaClassifyBatch, tokenizer: any Tokenizer) throws {
         let examples = RLPromptBenchmarkSetup.examples(input)
         var configuration = TuningConfiguration(method: .rlprompt)
         configuration.batchSize = examples.count

@@ -60,16 +60,16 @@ public struct GemmaClassifyBatch: Sendable {
 }
 
 public final class GemmaClassifyWorkload: Workload {
-    let model: Gemma3
+    let model: DecoderModel
     let batch: RaggedBatch
     let flatIds: [Int32]
     let head: HeadRequest
     let inputs: FloatBuffer   // (N, C)
     public let note: String?
 
-    public init(model: Gemma3, input: GemmaClassifyBatch) throws {
+    public init(model: DecoderModel, input: GemmaClassifyBatch) throws {
         self.model = model
-        batch = try Gemma3.batch(for: input.ids)
+        batch = try DecoderModel.batch(for: input.ids)
         flatIds = input.ids.flatMap { $0 }
         head = .lastTokens(of: batch, vocabulary: GemmaClassifyBatch.verbalizer)
         inputs = FloatBuffer(count: batch.tokenCount * model.width)

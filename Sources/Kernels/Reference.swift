@@ -251,4 +251,19 @@ public enum Reference {
         let dgate = geluBackward(zip(dy, up).map { $0 * $1 }, gate)
         return (dgate, zip(dy, gelu(gate)).map { $0 * $1 })
     }
+
+    /// silu(x) = x / (1 + e^(−x)), in Double.
+    public static func silu(_ x: [Double]) -> [Double] { x.map { $0 / (1 + exp(-$0)) } }
+
+    public static func swiglu(gate: [Double], up: [Double]) -> [Double] {
+        zip(silu(gate), up).map { $0 * $1 }
+    }
+
+    public static func swigluBackward(_ dy: [Double], gate: [Double], up: [Double]) -> (dgate: [Double], dup: [Double]) {
+        let dgate = gate.indices.map { i -> Double in
+            let s = 1 / (1 + exp(-gate[i]))
+            return s * (1 + gate[i] * (1 - s)) * up[i] * dy[i]
+        }
+        return (dgate, zip(dy, silu(gate)).map { $0 * $1 })
+    }
 }

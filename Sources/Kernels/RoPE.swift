@@ -11,20 +11,23 @@ import Darwin
 public struct RotaryTable: Sendable {
     public let base: Float
     public let headSize: Int
+    /// Linear position scaling (transformers' rope_type "linear"): every frequency divided by this factor.
+    public let linearScaling: Float
     public private(set) var positions = 0
     private(set) var cosines: [Float] = []  // (positions, D/2)
     private(set) var sines: [Float] = []
 
-    public init(base: Float, headSize: Int) {
+    public init(base: Float, headSize: Int, linearScaling: Float = 1) {
         precondition(headSize % 2 == 0, "RoPE needs an even head size")
         self.base = base
         self.headSize = headSize
+        self.linearScaling = linearScaling
     }
 
     public mutating func reserve(positions count: Int) {
         guard count > positions else { return }
         let half = headSize / 2
-        let inverse = (0..<half).map { Float(1 / pow(Double(base), Double(2 * $0) / Double(headSize))) }
+        let inverse = (0..<half).map { Float(1 / pow(Double(base), Double(2 * $0) / Double(headSize))) / linearScaling }
         for p in positions..<count {
             for i in 0..<half {
                 let angle = Double(Float(p) * inverse[i])

@@ -78,8 +78,11 @@ public protocol CausalLM: AnyObject {
     /// Short description for reports: architecture and size.
     var summary: String { get }
 
-    /// The token embedding matrix (V, C) as stored; the LM head is tied to it.
+    /// The token embedding matrix (V, C) as stored: what inputs are made of, and what prompts project onto.
     var tokenEmbeddings: UnsafePointer<Float> { get }
+    /// The LM head (V, C): logits are final-normed hidden rows times its transpose. `tokenEmbeddings` itself when
+    /// the model ties them.
+    var headWeights: UnsafePointer<Float> { get }
     /// Input embeddings are token embedding rows times this (1 for GPT-2, √C for Gemma).
     var embeddingScale: Float { get }
 
@@ -91,7 +94,7 @@ public protocol CausalLM: AnyObject {
     func forward(inputs: UnsafePointer<Float>, batch: RaggedBatch, head: HeadRequest) throws -> Logits
 
     /// The final-normed hidden rows (R, C) the LM head multiplied in the last forward(inputs:batch:head:), one per
-    /// row of its head request, in that order: the logits are these rows times Eᵀ. For objectives that read them
+    /// row of its head request, in that order: the logits are these rows times the head's transpose. For objectives that read them
     /// directly (FluencyScorer's continuous targets). Owned by the model and valid until its next such forward;
     /// backward and forward(continuing:) leave them alone. Meaningless before the first forward.
     var lastHeadInputs: UnsafePointer<Float> { get }
@@ -142,17 +145,20 @@ public extension CausalLM {
         return caches
     }
 
-    /// logits (R, S) = hidden · Eᵀ for final-normed hidden rows (R, C), over `vocabulary` (all V when nil):
-    /// the tied LM head of every model here.
+    /// Whether the LM head is the token embedding matrix.
+    var isHeadTied: Bool { headWeights == tokenEmbeddings }
+
+    /// logits (R, S) = hidden · Wᵀ for final-normed hidden rows (R, C) and the LM head W, over `vocabulary`
+    /// (all V when nil).
     func headLogits(hidden: UnsafePointer<Float>, rows R: Int, vocabulary: [Int32]? = nil, into out: UnsafeMutablePointer<Float>) {
         let C = width
         guard let vocabulary else {
-            linearForward(out: out, inp: hidden, weight: tokenEmbeddings, bias: nil, layout: .outputMajor, N: R, I: C, O: vocabularySize)
+            linearForward(out: out, inp: hidden, weight: headWeights, bias: nil, layout: .outputMajor, N: R, I: C, O: vocabularySize)
             return
         }
         for r in 0..<R {
             for (j, id) in vocabulary.enumerated() {
-                out[r * vocabulary.count + j] = dot(hidden + r * C, tokenEmbeddings + Int(id) * C, count: C)
+                out[r * vocabulary.count + j] = dot(hidden + r * C, headWeights + Int(id) * C, count: C)
             }
         }
     }

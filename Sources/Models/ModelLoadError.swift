@@ -31,7 +31,7 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
             return "tensor '\(name)' has shape \(found), expected \(expected)"
         case .wrongDType(let name, let found): return "tensor '\(name)' has dtype \(found); expected F32, F16 or BF16"
         case .unknownModel(let path):
-            return "\(path) is not a model Legible knows: expected a directory with config.json and model.safetensors (GPT-2) or a .gguf file (Gemma 3)"
+            return "\(path) is not a model Legible knows: expected a directory with config.json and model.safetensors (GPT-2) or a .gguf file (Gemma 3, Llama, Qwen2)"
         }
     }
 

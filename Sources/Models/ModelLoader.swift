@@ -7,7 +7,7 @@ public enum ModelLoader {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &directory) else {
             throw ModelLoadError.missingFile(url.path, hint: "scripts/fetch-model downloads models into models/")
         }
-        if !directory.boolValue, url.pathExtension == "gguf" { return try Gemma3.load(gguf: url) }
+        if !directory.boolValue, url.pathExtension == "gguf" { return try DecoderModel.load(gguf: url) }
         if directory.boolValue {
             if FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) {
                 return try GPT2.load(directory: url)
@@ -17,7 +17,7 @@ public enum ModelLoader {
             if ggufs.count > 1 {
                 throw ModelLoadError.severalModelFiles(directory: url.path, files: ggufs.map(\.lastPathComponent))
             }
-            if let gguf = ggufs.first { return try Gemma3.load(gguf: gguf) }
+            if let gguf = ggufs.first { return try DecoderModel.load(gguf: gguf) }
         }
         throw ModelLoadError.unknownModel(url.path)
     }

@@ -198,17 +198,17 @@ public final class RLPromptTuner: PromptSearch {
         let loss = softQLearningLoss(online: workspace.logits.pointer, target: targetLogits, actions: r.actions,
                                      rewards: terms.map(\.total), steps: L, columns: W, gradient: dLogits)
 
-        // d(loss)/d(MLP output) through the frozen tied head, then the MLP's own backward.
+        // d(loss)/d(MLP output) through the frozen head, then the MLP's own backward.
         let dOutput = workspace.dOutput.zeroed(M * C)
         if let candidates = r.candidates {
             for row in 0..<M {
                 for (j, id) in candidates[row].enumerated() {
-                    axpy(dLogits[row * W + j], policyModel.tokenEmbeddings + Int(id) * C, dOutput + row * C, count: C)
+                    axpy(dLogits[row * W + j], policyModel.headWeights + Int(id) * C, dOutput + row * C, count: C)
                 }
             }
         } else {
             linearBackward(dinp: dOutput, dweight: nil, dbias: nil, dout: dLogits, inp: states,
-                           weight: policyModel.tokenEmbeddings, layout: .outputMajor, N: M, I: C, O: V)
+                           weight: policyModel.headWeights, layout: .outputMajor, N: M, I: C, O: V)
         }
         var gradient = [Float](repeating: 0, count: online.parameters.count)
         online.backward(dOutput: dOutput, rows: M, activations: workspace.online, gradient: &gradient)

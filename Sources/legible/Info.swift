@@ -27,10 +27,13 @@ struct Info: ParsableCommand {
             let c = gpt2.config
             facts.insert(("config", "n_layer \(c.layers), n_head \(c.heads), n_embd \(c.width), n_positions \(c.positions), vocab_size \(c.vocabularySize), layer_norm_epsilon \(c.layerNormEpsilon), \(c.activation)"), at: 1)
         }
-        if let gemma = model as? Gemma3 {
-            let c = gemma.config
+        if let decoder = model as? DecoderModel {
+            let c = decoder.config, a = c.architecture.rawValue
             let global = (0..<c.layers).filter { c.isGlobal(layer: $0) }.map(String.init).joined(separator: ", ")
-            facts.insert(("config", "block_count \(c.layers), embedding_length \(c.width), head_count \(c.heads), head_count_kv \(c.kvHeads), key_length \(c.headSize), feed_forward_length \(c.feedForwardWidth), sliding_window \(c.slidingWindow) (global layers \(global)), rope bases \(c.localRopeBase)/\(c.globalRopeBase)"), at: 1)
+            let window = c.slidingWindow.map { "sliding_window \($0) (global layers \(global)), rope bases \(c.localRopeBase)/\(c.globalRopeBase)" }
+                ?? "rope base \(c.globalRopeBase)"
+            let scaling = c.ropeLinearScaling == 1 ? "" : ", rope linear scaling \(c.ropeLinearScaling)"
+            facts.insert(("config", "\(a): block_count \(c.layers), embedding_length \(c.width), head_count \(c.heads), head_count_kv \(c.kvHeads), key_length \(c.headSize), feed_forward_length \(c.feedForwardWidth), \(c.feedForward.rawValue), \(window)\(scaling), \(c.attentionBias ? "qkv bias, " : "")\(c.tiedHead ? "tied head" : "untied head")"), at: 1)
         }
         if json {
             let object = Dictionary(uniqueKeysWithValues: facts.map { ($0.0.replacingOccurrences(of: " ", with: "_"), $0.1) })

@@ -19,7 +19,7 @@ struct LoadedModel {
         let model = try ModelLoader.load(url)
         let directory = url.hasDirectoryPath || isDirectory(url) ? url : url.deletingLastPathComponent()
         // A .gguf file named on its own carries the vocabulary, whatever other .gguf files sit beside it.
-        let ggufFile = model is Gemma3 && !isDirectory(url) ? url.lastPathComponent : nil
+        let ggufFile = model is DecoderModel && !isDirectory(url) ? url.lastPathComponent : nil
         let tokenizer = TokenizerLoader.formats(in: directory, ggufFile: ggufFile).isEmpty
             ? nil : try TokenizerLoader.load(directory: directory, ggufFile: ggufFile)
         let weights = model is GPT2 ? directory.appendingPathComponent("model.safetensors")

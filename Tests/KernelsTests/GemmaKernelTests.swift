@@ -64,6 +64,38 @@ import TestSupport
         #expect(relativeError(dup.array.doubles, ref.dup) < 1e-5)
     }
 
+    @Test func swiglu() {
+        let count = 45
+        let gate = randomArray(count, seed: 6, scale: 3), up = randomArray(count, seed: 7), dy = randomArray(count, seed: 8)
+        let ref = Reference.swigluBackward(dy.doubles, gate: gate.doubles, up: up.doubles)
+        #expect(relativeError(ref.dgate, numericalGradient(gate.doubles) { weightedSum(Reference.swiglu(gate: $0, up: up.doubles), dy.doubles) }) < 1e-6)
+        #expect(relativeError(ref.dup, numericalGradient(up.doubles) { weightedSum(Reference.swiglu(gate: gate.doubles, up: $0), dy.doubles) }) < 1e-6)
+
+        let out = FloatBuffer(count: count), dgate = FloatBuffer(count: count), dup = FloatBuffer(count: count)
+        let (G, U, DY) = (FloatBuffer(gate), FloatBuffer(up), FloatBuffer(dy))
+        swigluForward(out: out.pointer, gate: G.pointer, up: U.pointer, count: count)
+        swigluBackward(dgate: dgate.pointer, dup: dup.pointer, dout: DY.pointer, gate: G.pointer, up: U.pointer, count: count)
+        // float32 with a 2e-7 exp: 1e-5 relative, as for GeGLU.
+        #expect(relativeError(out.array.doubles, Reference.swiglu(gate: gate.doubles, up: up.doubles)) < 1e-5)
+        #expect(relativeError(dgate.array.doubles, ref.dgate) < 1e-5)
+        #expect(relativeError(dup.array.doubles, ref.dup) < 1e-5)
+    }
+
+    @Test func linearRopeScalingDividesPositions() {
+        // transformers' "linear" rope type divides every frequency by the factor: position p at factor 2 is
+        // position p/2 unscaled. Even positions under factor 2 equal half positions in an unscaled table.
+        let (D, heads, N) = (8, 2, 4)
+        var scaled = RotaryTable(base: 10_000, headSize: D, linearScaling: 2), plain = RotaryTable(base: 10_000, headSize: D)
+        scaled.reserve(positions: 16); plain.reserve(positions: 16)
+        let x = randomArray(N * heads * D, seed: 12)
+        let A = FloatBuffer(x), B = FloatBuffer(x)
+        let even: [Int32] = [0, 2, 6, 14], half: [Int32] = [0, 1, 3, 7]
+        even.withUnsafeBufferPointer { ropeForward(A.pointer, positions: $0.baseAddress!, table: scaled, N: N, heads: heads) }
+        half.withUnsafeBufferPointer { ropeForward(B.pointer, positions: $0.baseAddress!, table: plain, N: N, heads: heads) }
+        #expect(relativeError(A.array.doubles, B.array.doubles) < 1e-6)
+        #expect(relativeError(A.array.doubles, x.doubles) > 1e-2)
+    }
+
     @Test func cachedAttentionMatchesFullAttention() {
         // Decoding 3 new queries against a cache of 5 past positions equals the last 3 rows of full attention.
         let shape = AttentionShape(heads: 4, kvHeads: 2, headSize: 6, scale: 0.4, window: 4)

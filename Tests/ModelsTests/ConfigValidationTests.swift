@@ -155,23 +155,23 @@ func expectInvalid(_ key: String, _ value: String, sourceLocation: SourceLocatio
     }
 
     @Test func theRandomInitializerChecksToo() {
-        let config = Gemma3Config(layers: 1, width: 8, heads: 2, kvHeads: 0, headSize: 4, feedForwardWidth: 16,
+        let config = DecoderConfig.gemma3(layers: 1, width: 8, heads: 2, kvHeads: 0, headSize: 4, feedForwardWidth: 16,
                                   vocabularySize: 5, context: 16)
-        expectInvalid("gemma3.attention.head_count_kv", "0") { _ = try Gemma3(randomWeightsFor: config, seed: 1) }
-        var pattern = Gemma3Config(layers: 1, width: 8, heads: 2, kvHeads: 1, headSize: 4, feedForwardWidth: 16,
+        expectInvalid("gemma3.attention.head_count_kv", "0") { _ = try DecoderModel(randomWeightsFor: config, seed: 1) }
+        var pattern = DecoderConfig.gemma3(layers: 1, width: 8, heads: 2, kvHeads: 1, headSize: 4, feedForwardWidth: 16,
                                    vocabularySize: 5, context: 16)
         pattern.slidingWindowPattern = 0
-        expectInvalid("sliding_window_pattern", "0") { _ = try Gemma3(randomWeightsFor: pattern, seed: 1) }
+        expectInvalid("sliding_window_pattern", "0") { _ = try DecoderModel(randomWeightsFor: pattern, seed: 1) }
     }
 
     @Test func aValidTinyGGUFStillLoadsAndRuns() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = try TinyGGUF.gemma3().write(in: directory)
-        let model = try #require(try ModelLoader.load(directory) as? Gemma3)
-        #expect(model.config == Gemma3Config(layers: 1, width: 8, heads: 2, kvHeads: 1, headSize: 4, feedForwardWidth: 16,
+        let model = try #require(try ModelLoader.load(directory) as? DecoderModel)
+        #expect(model.config == DecoderConfig.gemma3(layers: 1, width: 8, heads: 2, kvHeads: 1, headSize: 4, feedForwardWidth: 16,
                                              vocabularySize: 6, context: 64, slidingWindow: 4))
-        #expect(try Gemma3.load(gguf: url).parameters.array == model.parameters.array)
+        #expect(try DecoderModel.load(gguf: url).parameters.array == model.parameters.array)
         let logits = try model.forward(ids: [[2, 4, 5]]) { .lastTokens(of: $0) }
         let finite = logits.row(0).allSatisfy { $0.isFinite }
         #expect(finite)
@@ -188,7 +188,7 @@ func expectInvalid(_ key: String, _ value: String, sourceLocation: SourceLocatio
         }
         #expect(error?.description.contains("model-q4.gguf, model-q8.gguf") == true)
         // Named on its own, either file loads.
-        #expect(try ModelLoader.load(directory.appendingPathComponent("model-q8.gguf")) is Gemma3)
+        #expect(try ModelLoader.load(directory.appendingPathComponent("model-q8.gguf")) is DecoderModel)
     }
 
     @Test func aDirectoryReachedThroughASymlinkLoads() throws {
@@ -199,6 +199,6 @@ func expectInvalid(_ key: String, _ value: String, sourceLocation: SourceLocatio
         try TinyGGUF.gemma3().write(in: target)
         let link = directory.appendingPathComponent("link")
         try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
-        #expect(try ModelLoader.load(link) is Gemma3)
+        #expect(try ModelLoader.load(link) is DecoderModel)
     }
 }

@@ -7,17 +7,17 @@ import Models
 import TestSupport
 
 @Suite struct Gemma3BehaviourTests {
-    static var config: Gemma3Config {
-        var c = Gemma3Config(layers: 3, width: 32, heads: 4, kvHeads: 2, headSize: 8, feedForwardWidth: 48,
+    static var config: DecoderConfig {
+        var c = DecoderConfig.gemma3(layers: 3, width: 32, heads: 4, kvHeads: 2, headSize: 8, feedForwardWidth: 48,
                              vocabularySize: 50, context: 64, slidingWindow: 3)
         c.slidingWindowPattern = 2  // layer 1 global, layers 0 and 2 sliding: both kinds in three layers
         return c
     }
 
-    func model() -> Gemma3 { try! Gemma3(randomWeightsFor: Self.config, seed: 11) }
+    func model() -> DecoderModel { try! DecoderModel(randomWeightsFor: Self.config, seed: 11) }
 
     /// Σ weights ⊙ logits for a fixed batch, from given input embeddings.
-    func objective(_ model: Gemma3, _ inputs: [Float], _ batch: RaggedBatch, _ head: HeadRequest, _ weights: [Float]) throws -> Double {
+    func objective(_ model: DecoderModel, _ inputs: [Float], _ batch: RaggedBatch, _ head: HeadRequest, _ weights: [Float]) throws -> Double {
         let logits = try model.forward(inputs: inputs, batch: batch, head: head)
         return zip(UnsafeBufferPointer(start: logits.pointer, count: logits.rows * logits.columns), weights)
             .reduce(0) { $0 + Double($1.0) * Double($1.1) }

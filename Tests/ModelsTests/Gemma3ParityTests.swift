@@ -22,13 +22,13 @@ enum GemmaModel {
     }()
 
     /// Loaded once for every test in the process: dequantizing 270M weights is the slow part.
-    static let shared: Gemma3? = path.flatMap { try? Gemma3.load(gguf: URL(fileURLWithPath: $0)) }
+    static let shared: DecoderModel? = path.flatMap { try? DecoderModel.load(gguf: URL(fileURLWithPath: $0)) }
 }
 
 @Suite(.serialized, .enabled(if: GemmaModel.path != nil, "needs the Gemma 3 270M GGUF (scripts/fetch-model gemma-3-270m)"))
 struct Gemma3ParityTests {
     let reference: SafetensorsFile
-    let model: Gemma3
+    let model: DecoderModel
 
     init() throws {
         reference = try SafetensorsFile(path: fixtures.appendingPathComponent("gemma3/reference.safetensors").path)

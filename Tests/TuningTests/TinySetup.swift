@@ -24,8 +24,8 @@ enum Tiny {
     static func model(seed: UInt64 = 3) -> GPT2 { try! GPT2(randomWeightsFor: config, seed: seed) }
 
     /// A tiny random Gemma 3 (vocabulary 50): its input embeddings are rows × √32, where GPT-2's are rows × 1.
-    static func gemma(seed: UInt64 = 5) -> Gemma3 {
-        try! Gemma3(randomWeightsFor: Gemma3Config(layers: 2, width: 32, heads: 4, kvHeads: 2, headSize: 8, feedForwardWidth: 48,
+    static func gemma(seed: UInt64 = 5) -> DecoderModel {
+        try! DecoderModel(randomWeightsFor: DecoderConfig.gemma3(layers: 2, width: 32, heads: 4, kvHeads: 2, headSize: 8, feedForwardWidth: 48,
                                               vocabularySize: 50, context: 64, slidingWindow: 3), seed: seed)
     }
 

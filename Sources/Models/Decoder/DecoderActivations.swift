@@ -1,32 +1,39 @@
-// Activation and gradient buffers for Gemma 3's forward and backward, sized for the largest batch seen.
+// Activation and gradient buffers for the decoder's forward and backward, sized for the largest batch seen;
+// buffers of layer kinds a configuration lacks stay empty.
 // Dimensions: N packed tokens, C channels, Q = H·D query width, K = G·D key/value width, F feed-forward width.
 import Kernels
 
-struct Gemma3Activations {
+struct DecoderActivations {
     final class Layer {
         var norm1 = GrowableBuffer(), rstd1 = GrowableBuffer()          // (N, C), (N)
-        var query = GrowableBuffer(), queryRstd = GrowableBuffer()      // (N, Q) projected, (N·H)
-        var key = GrowableBuffer(), keyRstd = GrowableBuffer()          // (N, K) projected, (N·G)
-        var rotatedQuery = GrowableBuffer(), rotatedKey = GrowableBuffer()  // after per-head norm and RoPE
+        var query = GrowableBuffer(), queryRstd = GrowableBuffer()      // (N, Q) projected, (N·H): query-key norm only
+        var key = GrowableBuffer(), keyRstd = GrowableBuffer()          // (N, K) projected, (N·G): query-key norm only
+        var rotatedQuery = GrowableBuffer(), rotatedKey = GrowableBuffer()  // after the per-head norm, if any, and RoPE
         var value = GrowableBuffer()                                    // (N, K)
         var probabilities = GrowableBuffer()                            // (H · Σ L²)
         var attention = GrowableBuffer()                                // (N, Q)
-        var attentionOutput = GrowableBuffer(), rstdPostAttention = GrowableBuffer()  // (N, C), (N)
+        var attentionOutput = GrowableBuffer(), rstdPostAttention = GrowableBuffer()  // (N, C), (N): sandwich only
         var middle = GrowableBuffer()                                   // (N, C) residual after attention
         var norm2 = GrowableBuffer(), rstd2 = GrowableBuffer()          // (N, C), (N)
         var gate = GrowableBuffer(), up = GrowableBuffer(), activated = GrowableBuffer()  // (N, F)
-        var down = GrowableBuffer(), rstdPostFeedForward = GrowableBuffer()            // (N, C), (N)
+        var down = GrowableBuffer(), rstdPostFeedForward = GrowableBuffer()            // (N, C), (N): sandwich only
         var output = GrowableBuffer()                                   // (N, C) the next layer's input
 
-        func reserve(_ c: Gemma3Config, tokens N: Int, attention size: Int) {
+        func reserve(_ c: DecoderConfig, tokens N: Int, attention size: Int) {
             let (C, Q, K, F) = (c.width, c.heads * c.headSize, c.kvHeads * c.headSize, c.feedForwardWidth)
-            for b in [\Layer.norm1, \.attentionOutput, \.middle, \.norm2, \.down, \.output] { self[keyPath: b].reserve(N * C) }
-            for b in [\Layer.rstd1, \.rstdPostAttention, \.rstd2, \.rstdPostFeedForward] { self[keyPath: b].reserve(N) }
-            for b in [\Layer.query, \.rotatedQuery, \.attention] { self[keyPath: b].reserve(N * Q) }
-            for b in [\Layer.key, \.rotatedKey, \.value] { self[keyPath: b].reserve(N * K) }
+            for b in [\Layer.norm1, \.middle, \.norm2, \.output] { self[keyPath: b].reserve(N * C) }
+            for b in [\Layer.rstd1, \.rstd2] { self[keyPath: b].reserve(N) }
+            for b in [\Layer.rotatedQuery, \.attention] { self[keyPath: b].reserve(N * Q) }
+            for b in [\Layer.rotatedKey, \.value] { self[keyPath: b].reserve(N * K) }
             for b in [\Layer.gate, \.up, \.activated] { self[keyPath: b].reserve(N * F) }
-            queryRstd.reserve(N * c.heads)
-            keyRstd.reserve(N * c.kvHeads)
+            if c.queryKeyNorm {
+                query.reserve(N * Q); key.reserve(N * K)
+                queryRstd.reserve(N * c.heads); keyRstd.reserve(N * c.kvHeads)
+            }
+            if c.sandwichNorms {
+                for b in [\Layer.attentionOutput, \.down] { self[keyPath: b].reserve(N * C) }
+                for b in [\Layer.rstdPostAttention, \.rstdPostFeedForward] { self[keyPath: b].reserve(N) }
+            }
             probabilities.reserve(size)
         }
     }
@@ -42,7 +49,7 @@ struct Gemma3Activations {
     var dRotatedKey = GrowableBuffer(), dKey = GrowableBuffer(), dValue = GrowableBuffer()        // (N, K)
     var attentionScratch = GrowableBuffer()                                                 // (T, T)
 
-    mutating func reserve(_ c: Gemma3Config, tokens N: Int, attention: Int, headRows R: Int, headColumns S: Int, subset: Bool) {
+    mutating func reserve(_ c: DecoderConfig, tokens N: Int, attention: Int, headRows R: Int, headColumns S: Int, subset: Bool) {
         while layers.count < c.layers { layers.append(Layer()) }
         for layer in layers { layer.reserve(c, tokens: N, attention: attention) }
         inputs.reserve(N * c.width)

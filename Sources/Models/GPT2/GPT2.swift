@@ -71,6 +71,8 @@ public final class GPT2: CausalLM {
 
     /// The token embedding matrix (V, C): what `embed` reads and the LM head is tied to.
     public var tokenEmbeddings: UnsafePointer<Float> { UnsafePointer(weights.wte) }
+    /// GPT-2's head is tied to wte.
+    public var headWeights: UnsafePointer<Float> { UnsafePointer(weights.wte) }
     public var embeddingScale: Float { 1 }
     public var lastHeadInputs: UnsafePointer<Float> { UnsafePointer(activations.head.normed.pointer) }
 

@@ -1,17 +1,17 @@
-// Gemma 3 after cached tokens: the new tokens of several sequences run together (one GEMM per linear layer
+// The decoder after cached tokens: the new tokens of several sequences run together (one GEMM per linear layer
 // for all of them), each attending to its own key/value cache. Incremental decoding is the one-sequence case.
 // The blocks are the training forward's (attentionInputs, attentionOutputAndFeedForward); only attention differs.
 // Dimensions: N new tokens of all sequences, C channels, Q = H·D, K = G·D.
 import Kernels
 
-struct Gemma3ContinuationBuffers {
-    let layer = Gemma3Activations.Layer()                  // one block's activations, reused by every block
+struct DecoderContinuationBuffers {
+    let layer = DecoderActivations.Layer()                  // one block's activations, reused by every block
     var x = GrowableBuffer()                               // (N, C) the residual stream
     var scores = GrowableBuffer()                          // (n · (past + n)) one sequence's attention scores
     var scratch = ContinuationScratch()
 }
 
-extension Gemma3 {
+extension DecoderModel {
     public func makeCache(capacity: Int) -> KeyValueCache {
         KeyValueCache(layers: config.layers, width: config.kvHeads * config.headSize, capacity: min(capacity, config.context))
     }

@@ -1,0 +1,274 @@
+// The rotary decoder family — Gemma 3, Llama, Qwen2 — as one model built from the layer kinds of its
+// configuration: pre-norm blocks of RMSNorm, grouped-query attention with rotate-half RoPE (optionally QKV biases,
+// per-head query/key norms, sliding-window layers), a gated feed-forward (GeGLU or SwiGLU), optional sandwich norms
+// after each sub-block, and a tied or separate LM head. Forward and backward over packed ragged batches, as in
+// transformers' modeling_gemma3.py, modeling_llama.py and modeling_qwen2.py.
+// Dimensions: N packed tokens, R head rows, C channels, H/G query/key-value heads, D head size, F feed-forward.
+import Foundation
+import Kernels
+
+public final class DecoderModel: CausalLM {
+    public let config: DecoderConfig
+    public let layout: ParameterLayout
+    public let parameters: FloatBuffer
+    let weights: DecoderTensors
+    public private(set) var gradients: FloatBuffer?
+    /// Where the weights came from, for reports and for tying prompts to a model.
+    public internal(set) var source: String = "random"
+
+    private var activations = DecoderActivations()
+    var localRope: RotaryTable
+    var globalRope: RotaryTable
+    private var last: ForwardRecord?
+    /// Buffers of forward(continuing:), kept apart from the training activations that backward reads.
+    var continuation = DecoderContinuationBuffers()
+
+    public var width: Int { config.width }
+    public var vocabularySize: Int { config.vocabularySize }
+    public var contextLength: Int? { config.context }
+    public var parameterCount: Int { layout.entries.reduce(0) { $0 + $1.count } }
+    public var summary: String {
+        let c = config
+        return "\(c.architecture.displayName) (\(c.layers) layers, \(c.heads) query heads / \(c.kvHeads) key-value "
+            + "head\(c.kvHeads == 1 ? "" : "s"), width \(c.width), vocabulary \(c.vocabularySize)\(c.tiedHead ? "" : ", untied head"))"
+    }
+
+    /// A model with zeroed weights, for loaders to fill. The configuration is checked here, where it first
+    /// sizes an allocation, so no path reaches the layout, the buffers or RoPE with an unchecked value.
+    init(config: DecoderConfig) throws {
+        try config.validate()
+        self.config = config
+        layout = config.parameterLayout
+        parameters = FloatBuffer(count: layout.totalCount)
+        weights = DecoderTensors(config: config, layout: layout, base: parameters.pointer)
+        localRope = RotaryTable(base: config.localRopeBase, headSize: config.headSize)
+        globalRope = RotaryTable(base: config.globalRopeBase, headSize: config.headSize, linearScaling: config.ropeLinearScaling)
+    }
+
+    /// Random weights (normal(0, 0.02) matrices and biases, norm gains near 1), for tests and benchmarks.
+    public convenience init(randomWeightsFor config: DecoderConfig, seed: UInt64) throws {
+        try self.init(config: config)
+        var rng = SeededGenerator(seed: seed)
+        for entry in layout.entries {
+            let p = parameters.pointer + entry.offset
+            let isNorm = entry.name.contains("norm")
+            for i in 0..<entry.count { p[i] = isNorm ? 1 + 0.1 * rng.nextNormal() : 0.02 * rng.nextNormal() }
+        }
+    }
+
+    public func zeroGradients() { gradients?.zero() }
+
+    public func embed(_ ids: [Int32], into out: UnsafeMutablePointer<Float>) throws {
+        for id in ids where id < 0 || Int(id) >= config.vocabularySize {
+            throw ModelError.tokenOutOfRange(id: id, vocabularySize: config.vocabularySize)
+        }
+        let C = config.width
+        ids.withUnsafeBufferPointer {
+            tokenEmbeddingForward(out: out, ids: $0.baseAddress!, wte: weights.embedding, N: ids.count, C: C)
+        }
+        if config.scalesEmbeddings { scaleInPlace(out, config.embeddingScale, count: ids.count * C) }
+    }
+
+    /// The embedding matrix (V, C) as stored; input embeddings are its rows times `config.embeddingScale`.
+    public var tokenEmbeddings: UnsafePointer<Float> { UnsafePointer(weights.embedding) }
+    public var headWeights: UnsafePointer<Float> { UnsafePointer(weights.head) }
+    public var embeddingScale: Float { config.embeddingScale }
+    public var lastHeadInputs: UnsafePointer<Float> { UnsafePointer(activations.head.normed.pointer) }
+
+    // MARK: The block
+
+    /// Block l before attention: x (N, C) → RMSNorm → q (N, Q), k and v (N, K) with their biases, the per-head
+    /// norms if any, and RoPE on q and k (into s.rotatedQuery, s.rotatedKey; s.value).
+    func attentionInputs(layer l: Int, x: UnsafePointer<Float>, s: DecoderActivations.Layer, positions: UnsafePointer<Int32>, N: Int) {
+        let c = config, w = weights.blocks[l]
+        let (C, H, G, D, eps) = (c.width, c.heads, c.kvHeads, c.headSize, c.rmsNormEpsilon)
+        let (Q, K) = (H * D, G * D)
+        rmsNormForward(out: s.norm1.pointer, rstd: s.rstd1.pointer, inp: x, weight: w.attentionNorm, N: N, C: C, eps: eps)
+        // Without per-head norms the projections land where RoPE rotates them in place.
+        let (query, key) = c.queryKeyNorm ? (s.query.pointer, s.key.pointer) : (s.rotatedQuery.pointer, s.rotatedKey.pointer)
+        linearForward(out: query, inp: s.norm1.pointer, weight: w.query, bias: w.queryBias, layout: .outputMajor, N: N, I: C, O: Q)
+        linearForward(out: key, inp: s.norm1.pointer, weight: w.key, bias: w.keyBias, layout: .outputMajor, N: N, I: C, O: K)
+        linearForward(out: s.value.pointer, inp: s.norm1.pointer, weight: w.value, bias: w.valueBias, layout: .outputMajor, N: N, I: C, O: K)
+        if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm {
+            rmsNormForward(out: s.rotatedQuery.pointer, rstd: s.queryRstd.pointer, inp: query, weight: queryNorm, N: N * H, C: D, eps: eps)
+            rmsNormForward(out: s.rotatedKey.pointer, rstd: s.keyRstd.pointer, inp: key, weight: keyNorm, N: N * G, C: D, eps: eps)
+        }
+        ropeForward(s.rotatedQuery.pointer, positions: positions, table: rope(for: l), N: N, heads: H)
+        ropeForward(s.rotatedKey.pointer, positions: positions, table: rope(for: l), N: N, heads: G)
+    }
+
+    /// Block l after attention (s.attention, (N, Q)): output projection, sandwich norm if any and residual into
+    /// s.middle, then the gated feed-forward with its norms and residual into s.output (N, C), the next layer's input.
+    func attentionOutputAndFeedForward(layer l: Int, x: UnsafePointer<Float>, s: DecoderActivations.Layer, N: Int) {
+        let c = config, w = weights.blocks[l]
+        let (C, Q, F, eps) = (c.width, c.heads * c.headSize, c.feedForwardWidth, c.rmsNormEpsilon)
+        // Without a sandwich norm, each sub-block's projection writes straight into the residual it adds to.
+        let projected = c.sandwichNorms ? s.attentionOutput.pointer : s.middle.pointer
+        linearForward(out: projected, inp: s.attention.pointer, weight: w.attentionOutput, bias: nil, layout: .outputMajor, N: N, I: Q, O: C)
+        if let norm = w.postAttentionNorm {
+            rmsNormForward(out: s.middle.pointer, rstd: s.rstdPostAttention.pointer, inp: projected, weight: norm, N: N, C: C, eps: eps)
+        }
+        addInPlace(s.middle.pointer, x, count: N * C)
+        rmsNormForward(out: s.norm2.pointer, rstd: s.rstd2.pointer, inp: s.middle.pointer, weight: w.feedForwardNorm, N: N, C: C, eps: eps)
+        linearForward(out: s.gate.pointer, inp: s.norm2.pointer, weight: w.gate, bias: nil, layout: .outputMajor, N: N, I: C, O: F)
+        linearForward(out: s.up.pointer, inp: s.norm2.pointer, weight: w.up, bias: nil, layout: .outputMajor, N: N, I: C, O: F)
+        switch c.feedForward {
+        case .geglu: gegluForward(out: s.activated.pointer, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
+        case .swiglu: swigluForward(out: s.activated.pointer, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
+        }
+        let down = c.sandwichNorms ? s.down.pointer : s.output.pointer
+        linearForward(out: down, inp: s.activated.pointer, weight: w.down, bias: nil, layout: .outputMajor, N: N, I: F, O: C)
+        if let norm = w.postFeedForwardNorm {
+            rmsNormForward(out: s.output.pointer, rstd: s.rstdPostFeedForward.pointer, inp: down, weight: norm, N: N, C: C, eps: eps)
+        }
+        addInPlace(s.output.pointer, s.middle.pointer, count: N * C)
+    }
+
+    func rope(for layer: Int) -> RotaryTable { config.isGlobal(layer: layer) ? globalRope : localRope }
+
+    func attentionShape(layer l: Int) -> AttentionShape {
+        AttentionShape(heads: config.heads, kvHeads: config.kvHeads, headSize: config.headSize,
+                       scale: 1 / config.queryPreAttentionScalar.squareRoot(),
+                       window: config.isGlobal(layer: l) ? nil : config.slidingWindow)
+    }
+
+    // MARK: Forward
+
+    public func forward(inputs: UnsafePointer<Float>, batch: RaggedBatch, head: HeadRequest) throws -> Logits {
+        try validate(batch: batch, head: head, vocabularySize: config.vocabularySize, context: config.context)
+        let c = config
+        let (N, C, H, G, D) = (batch.tokenCount, c.width, c.heads, c.kvHeads, c.headSize)
+        let (Q, K) = (H * D, G * D)
+        let R = head.rows.count
+        activations.reserve(c, tokens: N, attention: batch.attentionSize(heads: H), headRows: R,
+                            headColumns: head.vocabulary?.count ?? c.vocabularySize, subset: head.vocabulary != nil)
+        localRope.reserve(positions: batch.maxLength)
+        globalRope.reserve(positions: batch.maxLength)
+        let a = activations
+        a.inputs.pointer.update(from: inputs, count: N * C)
+        let positions = batch.positions
+        positions.withUnsafeBufferPointer { positionPointer in
+            let pos = positionPointer.baseAddress!
+            for l in 0..<c.layers {
+                let s = a.layers[l], x = a.layerInput(l)
+                attentionInputs(layer: l, x: x, s: s, positions: pos, N: N)
+                attentionForward(out: HeadMatrix(s.attention.pointer, stride: Q), probs: s.probabilities.pointer,
+                                 q: HeadMatrix(s.rotatedQuery.pointer, stride: Q), k: HeadMatrix(s.rotatedKey.pointer, stride: K),
+                                 v: HeadMatrix(s.value.pointer, stride: K), batch: batch, shape: attentionShape(layer: l))
+                attentionOutputAndFeedForward(layer: l, x: x, s: s, N: N)
+            }
+        }
+        a.head.gather(rows: head.rows, from: a.layerInput(c.layers), C: C)
+        rmsNormForward(out: a.head.normed.pointer, rstd: a.head.statistics.pointer, inp: a.head.input.pointer,
+                       weight: weights.outputNorm, N: R, C: C, eps: c.rmsNormEpsilon)
+        let logits = a.head.forward(embedding: weights.head, vocabulary: head.vocabulary, R: R, C: C, V: c.vocabularySize)
+        last = ForwardRecord(batch: batch, head: head, positions: positions)
+        return logits
+    }
+
+    // MARK: Backward
+
+    public func backward(dLogits: UnsafePointer<Float>, dHeadInputs: UnsafePointer<Float>?, mode: BackwardMode) throws -> UnsafePointer<Float> {
+        guard let last else { throw ModelError.backwardWithoutForward }
+        let c = config, batch = last.batch, head = last.head
+        let (N, C, R) = (batch.tokenCount, c.width, head.rows.count)
+        if mode == .full && gradients == nil { gradients = FloatBuffer(count: layout.totalCount) }
+        let g = mode == .full ? gradients.map { DecoderTensors(config: c, layout: layout, base: $0.pointer) } : nil
+        var a = activations
+
+        let dNormed = a.head.backward(dLogits: dLogits, embedding: weights.head, dEmbedding: g?.head,
+                                      vocabulary: head.vocabulary, R: R, C: C, V: c.vocabularySize)
+        // A loss that also reads the normed rows themselves adds its gradient on them here.
+        if let dHeadInputs { addInPlace(dNormed, dHeadInputs, count: R * C) }
+        rmsNormBackward(dinp: a.head.dInput.zeroed(R * C), dweight: g?.outputNorm, dout: dNormed, inp: a.head.input.pointer,
+                        weight: weights.outputNorm, rstd: a.head.statistics.pointer, N: R, C: C)
+        let dResidual = a.dResidual.zeroed(N * C)
+        a.head.scatter(rows: head.rows, into: dResidual, C: C)
+
+        last.positions.withUnsafeBufferPointer { positionPointer in
+            let pos = positionPointer.baseAddress!
+            for l in stride(from: c.layers - 1, through: 0, by: -1) {
+                backwardThroughFeedForward(layer: l, a: &a, g: g?.blocks[l], dResidual: dResidual, N: N)
+                backwardThroughAttention(layer: l, a: &a, g: g?.blocks[l], dResidual: dResidual, batch: batch, positions: pos)
+            }
+        }
+        activations = a
+        return UnsafePointer(dResidual)
+    }
+
+    /// output = middle + sandwich(down(act(gate(n2), up(n2)))), n2 = norm2(middle): dResidual from d(output) to d(middle).
+    private func backwardThroughFeedForward(layer l: Int, a: inout DecoderActivations, g: DecoderTensors.Block?,
+                                     dResidual: UnsafeMutablePointer<Float>, N: Int) {
+        let c = config, w = weights.blocks[l], s = a.layers[l]
+        let (C, F) = (c.width, c.feedForwardWidth)
+        var dDown = UnsafePointer(dResidual)
+        if let norm = w.postFeedForwardNorm {
+            let d = a.dNarrow.zeroed(N * C)
+            rmsNormBackward(dinp: d, dweight: g?.postFeedForwardNorm, dout: dResidual, inp: s.down.pointer,
+                            weight: norm, rstd: s.rstdPostFeedForward.pointer, N: N, C: C)
+            dDown = UnsafePointer(d)
+        }
+        let dActivated = a.dActivated.zeroed(N * F)
+        linearBackward(dinp: dActivated, dweight: g?.down, dbias: nil, dout: dDown, inp: s.activated.pointer,
+                       weight: w.down, layout: .outputMajor, N: N, I: F, O: C)
+        let dGate = a.dGate.zeroed(N * F), dUp = a.dUp.zeroed(N * F)
+        switch c.feedForward {
+        case .geglu: gegluBackward(dgate: dGate, dup: dUp, dout: dActivated, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
+        case .swiglu: swigluBackward(dgate: dGate, dup: dUp, dout: dActivated, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
+        }
+        let dNorm2 = a.dNorm.zeroed(N * C)
+        linearBackward(dinp: dNorm2, dweight: g?.gate, dbias: nil, dout: dGate, inp: s.norm2.pointer, weight: w.gate,
+                       layout: .outputMajor, N: N, I: C, O: F)
+        linearBackward(dinp: dNorm2, dweight: g?.up, dbias: nil, dout: dUp, inp: s.norm2.pointer, weight: w.up,
+                       layout: .outputMajor, N: N, I: C, O: F)
+        rmsNormBackward(dinp: dResidual, dweight: g?.feedForwardNorm, dout: dNorm2, inp: s.middle.pointer,
+                        weight: w.feedForwardNorm, rstd: s.rstd2.pointer, N: N, C: C)
+    }
+
+    /// middle = x + sandwich(out(attention(rope(qNorm(q)), rope(kNorm(k)), v))), q, k, v from norm1(x):
+    /// dResidual from d(middle) to d(x).
+    private func backwardThroughAttention(layer l: Int, a: inout DecoderActivations, g: DecoderTensors.Block?,
+                                   dResidual: UnsafeMutablePointer<Float>, batch: RaggedBatch, positions pos: UnsafePointer<Int32>) {
+        let c = config, w = weights.blocks[l], s = a.layers[l], x = a.layerInput(l)
+        let (N, C, H, G, D) = (batch.tokenCount, c.width, c.heads, c.kvHeads, c.headSize)
+        let (Q, K) = (H * D, G * D)
+        var dProjected = UnsafePointer(dResidual)
+        if let norm = w.postAttentionNorm {
+            let d = a.dNarrow.zeroed(N * C)
+            rmsNormBackward(dinp: d, dweight: g?.postAttentionNorm, dout: dResidual, inp: s.attentionOutput.pointer,
+                            weight: norm, rstd: s.rstdPostAttention.pointer, N: N, C: C)
+            dProjected = UnsafePointer(d)
+        }
+        let dAttention = a.dAttention.zeroed(N * Q)
+        linearBackward(dinp: dAttention, dweight: g?.attentionOutput, dbias: nil, dout: dProjected,
+                       inp: s.attention.pointer, weight: w.attentionOutput, layout: .outputMajor, N: N, I: Q, O: C)
+        let dRotatedQuery = a.dRotatedQuery.zeroed(N * Q), dRotatedKey = a.dRotatedKey.zeroed(N * K)
+        let dValue = a.dValue.zeroed(N * K)
+        attentionBackward(dq: HeadMatrix(dRotatedQuery, stride: Q), dk: HeadMatrix(dRotatedKey, stride: K),
+                                  dv: HeadMatrix(dValue, stride: K),
+                                  scratch: a.attentionScratch.zeroed(batch.maxLength * batch.maxLength),
+                                  dout: HeadMatrix(dAttention, stride: Q), probs: s.probabilities.pointer,
+                                  q: HeadMatrix(s.rotatedQuery.pointer, stride: Q), k: HeadMatrix(s.rotatedKey.pointer, stride: K),
+                                  v: HeadMatrix(s.value.pointer, stride: K), batch: batch, shape: attentionShape(layer: l))
+        ropeBackward(dRotatedQuery, positions: pos, table: rope(for: l), N: N, heads: H)
+        ropeBackward(dRotatedKey, positions: pos, table: rope(for: l), N: N, heads: G)
+        var (dQuery, dKey) = (UnsafePointer(dRotatedQuery), UnsafePointer(dRotatedKey))
+        if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm {
+            let dq = a.dQuery.zeroed(N * Q), dk = a.dKey.zeroed(N * K)
+            rmsNormBackward(dinp: dq, dweight: g?.queryNorm, dout: dRotatedQuery, inp: s.query.pointer,
+                            weight: queryNorm, rstd: s.queryRstd.pointer, N: N * H, C: D)
+            rmsNormBackward(dinp: dk, dweight: g?.keyNorm, dout: dRotatedKey, inp: s.key.pointer,
+                            weight: keyNorm, rstd: s.keyRstd.pointer, N: N * G, C: D)
+            (dQuery, dKey) = (UnsafePointer(dq), UnsafePointer(dk))
+        }
+        let dNorm1 = a.dNorm.zeroed(N * C)
+        linearBackward(dinp: dNorm1, dweight: g?.query, dbias: g?.queryBias, dout: dQuery, inp: s.norm1.pointer, weight: w.query,
+                       layout: .outputMajor, N: N, I: C, O: Q)
+        linearBackward(dinp: dNorm1, dweight: g?.key, dbias: g?.keyBias, dout: dKey, inp: s.norm1.pointer, weight: w.key,
+                       layout: .outputMajor, N: N, I: C, O: K)
+        linearBackward(dinp: dNorm1, dweight: g?.value, dbias: g?.valueBias, dout: dValue, inp: s.norm1.pointer, weight: w.value,
+                       layout: .outputMajor, N: N, I: C, O: K)
+        rmsNormBackward(dinp: dResidual, dweight: g?.attentionNorm, dout: dNorm1, inp: x, weight: w.attentionNorm,
+                        rstd: s.rstd1.pointer, N: N, C: C)
+    }
+}
