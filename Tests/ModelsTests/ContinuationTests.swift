@@ -9,7 +9,7 @@ import TestSupport
 @Suite struct ContinuationTests {
     static let models: [(String, () -> any CausalLM)] = [
         ("gpt2", { try! GPT2(randomWeightsFor: GPT2BehaviourTests.config, seed: 7) }),
-        ("gemma3", { try! DecoderModel(randomWeightsFor: Gemma3BehaviourTests.config, seed: 11) }),
+        ("gemma3", { try! DecoderModel(randomWeightsFor: DecoderBehaviourTests.gemma3, seed: 11) }),
     ]
 
     /// Full-head logits at the last token of each whole sequence, by the ordinary forward.

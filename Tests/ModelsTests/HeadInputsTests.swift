@@ -12,7 +12,7 @@ import TestSupport
     func model(_ architecture: Architecture) throws -> any CausalLM {
         switch architecture {
         case .gpt2: return try GPT2(randomWeightsFor: GPT2BehaviourTests.config, seed: 7)
-        case .gemma3: return try DecoderModel(randomWeightsFor: Gemma3BehaviourTests.config, seed: 11)
+        case .gemma3: return try DecoderModel(randomWeightsFor: DecoderBehaviourTests.gemma3, seed: 11)
         }
     }
 

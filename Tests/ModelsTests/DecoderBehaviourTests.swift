@@ -1,20 +1,57 @@
-// Gemma 3's forward and backward on a tiny random model: gradients by finite differences through the whole
-// network (sliding-window and global layers, grouped-query attention), ragged batches, cached decoding.
+// The decoder's forward and backward on tiny random models of each architecture of the family: gradients by
+// finite differences through the whole network (Gemma 3's sliding-window and global layers, query-key and
+// sandwich norms; Qwen2's QKV biases and untied head; Llama's linear RoPE scaling; grouped-query attention in
+// all), ragged batches, cached decoding.
 import Foundation
 import Testing
 import Kernels
 import Models
 import TestSupport
 
-@Suite struct Gemma3BehaviourTests {
-    static var config: DecoderConfig {
+@Suite struct DecoderBehaviourTests {
+    static var gemma3: DecoderConfig {
         var c = DecoderConfig.gemma3(layers: 3, width: 32, heads: 4, kvHeads: 2, headSize: 8, feedForwardWidth: 48,
-                             vocabularySize: 50, context: 64, slidingWindow: 3)
+                                     vocabularySize: 50, context: 64, slidingWindow: 3)
         c.slidingWindowPattern = 2  // layer 1 global, layers 0 and 2 sliding: both kinds in three layers
         return c
     }
 
-    func model() -> DecoderModel { try! DecoderModel(randomWeightsFor: Self.config, seed: 11) }
+    static var qwen2: DecoderConfig {
+        .llama(.qwen2, layers: 3, width: 32, heads: 4, kvHeads: 2, headSize: 8, feedForwardWidth: 48, vocabularySize: 50,
+               context: 64, ropeBase: 1_000_000, attentionBias: true, tiedHead: false)
+    }
+
+    static var llama: DecoderConfig {
+        var c = DecoderConfig.llama(layers: 3, width: 32, heads: 4, kvHeads: 1, headSize: 8, feedForwardWidth: 48,
+                                    vocabularySize: 50, context: 64)
+        c.ropeLinearScaling = 2
+        return c
+    }
+
+    enum Architecture: String, CaseIterable, CustomTestStringConvertible {
+        case gemma3, qwen2, llama
+        var config: DecoderConfig {
+            switch self {
+            case .gemma3: return DecoderBehaviourTests.gemma3
+            case .qwen2: return DecoderBehaviourTests.qwen2
+            case .llama: return DecoderBehaviourTests.llama
+            }
+        }
+        var testDescription: String { rawValue }
+        /// Parameters whose gradients are checked: every layer kind the architecture has.
+        var checkedParameters: [String] {
+            let common = ["blk.1.attn_k.weight", "blk.2.ffn_down.weight", "token_embd.weight", "output_norm.weight", "blk.0.attn_v.weight"]
+            switch self {
+            case .gemma3: return common + ["blk.0.attn_q_norm.weight", "blk.1.post_ffw_norm.weight"]
+            case .qwen2: return common + ["blk.0.attn_q.bias", "blk.2.attn_k.bias", "blk.1.attn_v.bias", "output.weight"]
+            case .llama: return common + ["blk.0.attn_q.weight", "blk.2.ffn_gate.weight"]
+            }
+        }
+    }
+
+    func model(_ architecture: Architecture = .gemma3) -> DecoderModel {
+        try! DecoderModel(randomWeightsFor: architecture.config, seed: 11)
+    }
 
     /// Σ weights ⊙ logits for a fixed batch, from given input embeddings.
     func objective(_ model: DecoderModel, _ inputs: [Float], _ batch: RaggedBatch, _ head: HeadRequest, _ weights: [Float]) throws -> Double {
@@ -23,8 +60,9 @@ import TestSupport
             .reduce(0) { $0 + Double($1.0) * Double($1.1) }
     }
 
-    @Test func inputGradientMatchesFiniteDifferences() throws {
-        let model = model()
+    @Test(arguments: Architecture.allCases)
+    func inputGradientMatchesFiniteDifferences(_ architecture: Architecture) throws {
+        let model = model(architecture)
         let batch = RaggedBatch(lengths: [5, 2, 6])
         let head = HeadRequest(rows: [4, 6, 12, 9], vocabulary: [3, 7, 49])
         let inputs = randomArray(batch.tokenCount * 32, seed: 1)
@@ -45,8 +83,9 @@ import TestSupport
         }
     }
 
-    @Test func weightGradientsMatchFiniteDifferences() throws {
-        let model = model()
+    @Test(arguments: Architecture.allCases)
+    func weightGradientsMatchFiniteDifferences(_ architecture: Architecture) throws {
+        let model = model(architecture)
         let batch = RaggedBatch(lengths: [4, 5])
         let head = HeadRequest.allTokens(of: batch)
         let inputs = randomArray(batch.tokenCount * 32, seed: 3)
@@ -55,8 +94,7 @@ import TestSupport
         model.zeroGradients()
         _ = try model.backward(dLogits: weights, mode: .full)
         let gradients = try #require(model.gradients)
-        for name in ["blk.0.attn_q_norm.weight", "blk.1.attn_k.weight", "blk.2.ffn_down.weight", "blk.1.post_ffw_norm.weight",
-                     "token_embd.weight", "output_norm.weight", "blk.0.attn_v.weight"] {
+        for name in architecture.checkedParameters {
             let entry = model.layout.entry(name)
             for i in stride(from: 0, to: entry.count, by: max(1, entry.count / 5)) {
                 let p = model.parameters.pointer + entry.offset + i, saved = p.pointee
@@ -72,8 +110,9 @@ import TestSupport
     }
 
     /// Same GEMMs in both modes; 1e-5 allows OpenBLAS's thread-count-dependent summation order (see GPT2ParityTests).
-    @Test func frozenAndFullBackwardAgreeOnInputs() throws {
-        let model = model()
+    @Test(arguments: Architecture.allCases)
+    func frozenAndFullBackwardAgreeOnInputs(_ architecture: Architecture) throws {
+        let model = model(architecture)
         let batch = RaggedBatch(lengths: [3, 7])
         let inputs = randomArray(batch.tokenCount * 32, seed: 5), weights = randomArray(2 * 50, seed: 6)
         var results: [[Float]] = []
@@ -85,8 +124,9 @@ import TestSupport
         #expect(results[0].contains { $0 != 0 })
     }
 
-    @Test func raggedBatchesMatchSingleExamples() throws {
-        let model = model()
+    @Test(arguments: Architecture.allCases)
+    func raggedBatchesMatchSingleExamples(_ architecture: Architecture) throws {
+        let model = model(architecture)
         let sequences: [[Int32]] = [[1, 2, 3, 4, 5, 6, 7], [9], [4, 4, 4]]
         let batched = try model.forward(ids: sequences) { .lastTokens(of: $0) }
         let rows = (0..<3).map { Array(batched.row($0)) }
@@ -96,8 +136,9 @@ import TestSupport
         }
     }
 
-    @Test func cachedDecodingMatchesRecomputingBeyondTheWindow() throws {
-        let model = model()
+    @Test(arguments: Architecture.allCases)
+    func cachedDecodingMatchesRecomputing(_ architecture: Architecture) throws {
+        let model = model(architecture)
         let prompt: [Int32] = [5, 6, 7]
         let cached = try model.generate(prompt: prompt, options: GenerationOptions(maxTokens: 12))
         var sequence = prompt, recomputed: [Int32] = []
@@ -119,5 +160,28 @@ import TestSupport
         let out = FloatBuffer(count: 32)
         try model.embed([7], into: out.pointer)
         for i in 0..<32 { #expect(out[i] == model.tokenEmbeddings[7 * 32 + i] * Float(32).squareRoot()) }
+    }
+
+    @Test func llamaFamilyEmbeddingsAreTheRowsAsStored() throws {
+        let model = model(.qwen2)
+        let out = FloatBuffer(count: 32)
+        try model.embed([7], into: out.pointer)
+        for i in 0..<32 { #expect(out[i] == model.tokenEmbeddings[7 * 32 + i]) }
+    }
+
+    @Test func anUntiedHeadIsItsOwnTensorAndATiedOneIsTheEmbedding() throws {
+        let untied = model(.qwen2), tied = model(.llama)
+        #expect(!untied.isHeadTied && tied.isHeadTied)
+        #expect(untied.headWeights == UnsafePointer(untied.parameters.pointer + untied.layout.entry("output.weight").offset))
+        // The logits of an untied model are the head's rows, not the embedding's: changing the embedding row of a
+        // token that is not in the input leaves its logit alone; changing its head row moves it.
+        let before = Array(try untied.forward(ids: [[1, 2, 3]]) { .lastTokens(of: $0) }.row(0))
+        let embeddingRow = untied.parameters.pointer + untied.layout.entry("token_embd.weight").offset + 40 * 32
+        embeddingRow.update(repeating: 5, count: 32)
+        #expect(Array(try untied.forward(ids: [[1, 2, 3]]) { .lastTokens(of: $0) }.row(0)) == before)
+        let headRow = untied.parameters.pointer + untied.layout.entry("output.weight").offset + 40 * 32
+        headRow.update(repeating: 5, count: 32)
+        let after = Array(try untied.forward(ids: [[1, 2, 3]]) { .lastTokens(of: $0) }.row(0))
+        #expect(after[40] != before[40] && after[39] == before[39])
     }
 }
