@@ -50,7 +50,7 @@ public final class FluencyScorer {
 
     /// Mean NLL of `targets` t when the model reads [start | prompt], in the chosen form. Row i of the head reads
     /// [start, p_0 … p_(i−1)]; ĥ_i (C) is its final-normed hidden state, s = model.embeddingScale, E the tied
-    /// head (V, C).
+    /// head (V, C). The `.full` form needs the head tied (PromptTuner refuses it otherwise).
     ///
     /// - `.context`: L = (1/n) Σ_i −log softmax(ĥ_i Eᵀ)[t_i]. The targets are ids, so the gradient reaches p_j
     ///   only through the contexts ĥ_i, i > j, that read it; the last prompt vector gets none.

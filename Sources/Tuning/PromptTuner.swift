@@ -166,6 +166,10 @@ public final class PromptTuner: PromptSearch {
                 resuming state: TuningState? = nil) throws {
         try configuration.validate()
         guard !data.train.isEmpty else { throw TuningError.emptyTrainingSet }
+        // MuCoLa's continuous targets put prompt vectors where the head's rows are: only a tied head has them there.
+        if configuration.fluencyGradient == .full, configuration.scrutability > 0, !model.isHeadTied {
+            throw TuningError.invalidConfiguration("the full fluency gradient lets each prompt vector stand in for its token's output row, which needs an LM head tied to the embeddings; this model's head is untied: use --fluency-gradient context")
+        }
         self.model = model; self.tokenizer = tokenizer; self.data = data; self.configuration = configuration
         projector = VocabularyProjector(model: model, metric: configuration.metric,
                                         allowed: configuration.filter.allowed(tokenizer: tokenizer, vocabularySize: model.vocabularySize))

@@ -43,7 +43,7 @@ struct Tune: ParsableCommand {
     @Option(help: "γ, weight of the squared distance to the projection.") var faithfulness: Float = 0
     @Option(name: .customLong("faithfulness-kl"), help: "κ, weight of KL(soft ‖ projected) over the labels.") var faithfulnessKL: Float = 0
     @Option(help: "Projected Langevin noise (FluentPrompt): temperature β at the first step, decaying geometrically to 1e-4 at the last; noise √(2·lr·β) per coordinate is added after each step, before the next projection. 0 disables it.") var langevin: Float = 0
-    @Option(name: .customLong("fluency-gradient"), help: ArgumentHelp("How the scrutability gradient reaches the prompt. full: through the context and, as MuCoLa's continuous targets, through each prompt vector standing in for its own token's output row, pulling it toward what the model expects at its position (the last one included); the value is unchanged for pez. context: through the context only, with the projected ids as fixed targets, so the last prompt vector gets no fluency gradient (the earlier form, for comparison). Default full.", valueName: "full|context")) var fluencyGradient: FluencyGradient?
+    @Option(name: .customLong("fluency-gradient"), help: ArgumentHelp("How the scrutability gradient reaches the prompt. full: through the context and, as MuCoLa's continuous targets, through each prompt vector standing in for its own token's output row, pulling it toward what the model expects at its position (the last one included); the value is unchanged for pez. context: through the context only, with the projected ids as fixed targets, so the last prompt vector gets no fluency gradient (the earlier form, for comparison). Default full; context on a model whose head is untied (Qwen2), where prompt vectors have no output rows to stand in for.", valueName: "full|context")) var fluencyGradient: FluencyGradient?
     @Option(help: "Random seed (initialization, batches, noise).") var seed: UInt64 = 0
     @Option(name: .customLong("eval-every"), help: "Dev accuracy every N steps.") var evalEvery = 10
     @Option(help: "Projection metric: cosine, l2 or dot.") var metric: ProjectionMetric = .cosine
@@ -154,6 +154,11 @@ struct Tune: ParsableCommand {
         // A text initialization sets the prompt's length unless one is given.
         if promptLength == nil, case .text(let text) = configuration.initialization {
             configuration.promptLength = configuration.initialTokens(of: text, promptFollowsText: task.template.promptFollowsText, tokenizer: tokenizer).count
+        }
+        // The full fluency gradient lets prompt vectors stand in for output rows, which only a tied head has.
+        if fluencyGradient == nil, !loaded.model.isHeadTied, !method.isDiscrete {
+            configuration.fluencyGradient = .context
+            if scrutability > 0 { console.line("--fluency-gradient context: this model's head is untied, so the full form does not apply") }
         }
         var job = TuningJob(model: loaded.model, tokenizer: tokenizer, modelName: loaded.name, modelSHA256: try loaded.weightsSHA256(),
                             task: task, configuration: configuration, dataRoot: taskOptions.dataRoot, testLimit: taskOptions.testLimit,

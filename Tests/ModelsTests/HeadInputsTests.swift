@@ -1,5 +1,5 @@
 // The final-normed rows the LM head reads (CausalLM.lastHeadInputs) and the backward that takes a gradient on
-// them too, for both architectures on tiny random models: what FluencyScorer's continuous targets rely on.
+// them too, for every architecture on tiny random models (Qwen2's head untied): what FluencyScorer's continuous targets rely on.
 import Foundation
 import Testing
 import Kernels
@@ -7,17 +7,18 @@ import Models
 import TestSupport
 
 @Suite struct HeadInputsTests {
-    enum Architecture: String, CaseIterable { case gpt2, gemma3 }
+    enum Architecture: String, CaseIterable { case gpt2, gemma3, qwen2 }
 
     func model(_ architecture: Architecture) throws -> any CausalLM {
         switch architecture {
         case .gpt2: return try GPT2(randomWeightsFor: GPT2BehaviourTests.config, seed: 7)
         case .gemma3: return try DecoderModel(randomWeightsFor: DecoderBehaviourTests.gemma3, seed: 11)
+        case .qwen2: return try DecoderModel(randomWeightsFor: DecoderBehaviourTests.qwen2, seed: 11)
         }
     }
 
     @Test(arguments: Architecture.allCases)
-    func theLogitsAreTheHeadInputsTimesTheEmbeddings(_ architecture: Architecture) throws {
+    func theLogitsAreTheHeadInputsTimesTheHead(_ architecture: Architecture) throws {
         let model = try model(architecture), C = model.width
         let batch = RaggedBatch(lengths: [4, 3])
         let inputs = randomArray(batch.tokenCount * C, seed: 1)
@@ -25,14 +26,14 @@ import TestSupport
         let logits = try model.forward(inputs: inputs, batch: batch, head: HeadRequest(rows: [3, 0, 6], vocabulary: vocabulary))
         for r in 0..<3 {
             for (j, id) in vocabulary.enumerated() {
-                let expected = dot(model.lastHeadInputs + r * C, model.tokenEmbeddings + Int(id) * C, count: C)
+                let expected = dot(model.lastHeadInputs + r * C, model.headWeights + Int(id) * C, count: C)
                 #expect(abs(logits.row(r)[j] - expected) < 1e-5)
             }
         }
     }
 
     /// d/d(inputs) of Σ w ⊙ logits + Σ u ⊙ lastHeadInputs against central differences (step 1e-2, 2% as in
-    /// Gemma3BehaviourTests: Float rounding over the step stays far below it).
+    /// DecoderBehaviourTests: Float rounding over the step stays far below it).
     @Test(arguments: Architecture.allCases)
     func backwardTakesAGradientOnTheHeadInputs(_ architecture: Architecture) throws {
         let model = try model(architecture), C = model.width

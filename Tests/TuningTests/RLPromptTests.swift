@@ -134,8 +134,11 @@ import Testing
         return c
     }
 
-    @Test func meanRewardRisesOverSeededSteps() throws {
-        let model = Tiny.model(), task = try Tiny.task(template: TaskTemplate.rlprompt)
+    /// On GPT-2 (tied head) and on a Qwen2 whose head is its own tensor: the policy's logits and their gradient go
+    /// through the head, not the embeddings.
+    @Test(arguments: [false, true])
+    func meanRewardRisesOverSeededSteps(untiedHead: Bool) throws {
+        let model: any CausalLM = untiedHead ? Tiny.untied() : Tiny.model(), task = try Tiny.task(template: TaskTemplate.rlprompt)
         let tuner = try RLPromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: Self.configuration(steps: 60))
         var gaps: [Float] = []
         try tuner.run { gaps.append($0.reward!.gap) }

@@ -29,6 +29,13 @@ enum Tiny {
                                               vocabularySize: 50, context: 64, slidingWindow: 3), seed: seed)
     }
 
+    /// A tiny random Qwen2 over GPT-2's vocabulary: QKV biases and an LM head of its own (untied).
+    static func untied(seed: UInt64 = 9) -> DecoderModel {
+        try! DecoderModel(randomWeightsFor: DecoderConfig.llama(.qwen2, layers: 2, width: 32, heads: 4, kvHeads: 2, headSize: 8,
+                                                                feedForwardWidth: 48, vocabularySize: 50257, context: 96,
+                                                                attentionBias: true, tiedHead: false), seed: seed)
+    }
+
     static let positive = ["a great and moving film", "wonderful acting and a fine story", "the best movie of the year",
                            "funny , warm and smart", "a delight from start to finish", "beautiful and true"]
     static let negative = ["a dull and boring mess", "the worst film i have seen", "badly acted and far too long",

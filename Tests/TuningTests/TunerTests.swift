@@ -33,6 +33,21 @@ import Testing
         #expect(best.step == lastBestStep)
     }
 
+    @Test func anUntiedHeadTakesTheContextFluencyGradientAndRefusesTheFullOne() throws {
+        let model = Tiny.untied(), task = try Tiny.task()
+        var configuration = Tiny.configuration(.pez, steps: 3)
+        configuration.scrutability = 0.5
+        configuration.fluencyGradient = .full
+        #expect(throws: TuningError.self) {
+            _ = try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: configuration)
+        }
+        configuration.fluencyGradient = .context
+        let tuner = try PromptTuner(model: model, tokenizer: Tiny.tokenizer, data: task.tuningData, configuration: configuration)
+        var records: [StepRecord] = []
+        try tuner.run { records.append($0) }
+        #expect(records.count == 3 && records.allSatisfy { $0.loss.isFinite && $0.scrutabilityLoss > 0 })
+    }
+
     @Test func allTermsTogetherStillTrainAndLogEachTerm() throws {
         let model = Tiny.model(), task = try Tiny.task()
         var configuration = Tiny.configuration(.pez, steps: 3)
