@@ -9,8 +9,11 @@ public enum ModelLoader {
         }
         if !directory.boolValue, url.pathExtension == "gguf" { return try DecoderModel.load(gguf: url) }
         if directory.boolValue {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) {
-                return try GPT2.load(directory: url)
+            let config = url.appendingPathComponent("config.json")
+            if FileManager.default.fileExists(atPath: config.path) {
+                // GPT-2 folders written before model_type existed have none.
+                let modelType = (try? HuggingFaceConfig(config))?.string("model_type") ?? "gpt2"
+                return modelType == "gpt2" ? try GPT2.load(directory: url) : try DecoderModel.load(huggingFace: url)
             }
             // Two .gguf files (say two quantizations) leave nothing to say which is the model: ask, do not guess.
             let ggufs = try ggufFiles(in: url)
