@@ -14,7 +14,8 @@ extension GPT2Tokenizer {
         try self.init(vocabulary: vocabulary, merges: merges, addedTokens: added, source: vocabularyFile.path)
     }
 
-    /// Loads a Hugging Face `tokenizer.json` whose model is BPE with the plain GPT-2 byte-level pre-tokenizer.
+    /// Loads a Hugging Face `tokenizer.json` whose model is BPE with a byte-level pre-tokenizer: GPT-2's regex, or
+    /// Qwen2's (a Split on its regex before a ByteLevel without one). Added tokens marked special are control tokens.
     public convenience init(tokenizerJSON file: URL) throws {
         let root = try Self.readJSON(file)
         let path = file.path
@@ -24,9 +25,9 @@ extension GPT2Tokenizer {
         guard type == "BPE" else {
             throw TokenizerError.unsupported(path: path, reason: "model type \(type); only byte-level BPE is read from tokenizer.json")
         }
-        guard Self.isGPT2ByteLevel(root["pre_tokenizer"]) else {
+        guard let pattern = Self.byteLevelPattern(root["pre_tokenizer"]) else {
             throw TokenizerError.unsupported(
-                path: path, reason: "its pre-tokenizer is not GPT-2's ByteLevel split (only GPT-2's regex is implemented)")
+                path: path, reason: "its pre-tokenizer is neither GPT-2's ByteLevel split nor Qwen2's (only their regexes are implemented)")
         }
         guard let vocabularyObject = model["vocab"] as? [String: Any] else {
             throw TokenizerError.malformedFile(path: path, reason: "\"model.vocab\" is not an object")
@@ -42,7 +43,7 @@ extension GPT2Tokenizer {
                 throw TokenizerError.malformedFile(path: path, reason: "merge \(index + 1) is neither \"a b\" nor [\"a\", \"b\"]")
             }
         }
-        var added: [String: Int32] = [:]
+        var added: [String: Int32] = [:], control: [Int32] = []
         for (index, entry) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
             guard let content = entry["content"] as? String, let number = entry["id"] as? NSNumber else {
                 throw TokenizerError.malformedFile(path: path, reason: "added_tokens[\(index)] lacks \"content\" or \"id\"")
@@ -54,17 +55,26 @@ extension GPT2Tokenizer {
                     reason: "added_tokens[\(index)].id (\(content.debugDescription)) is \(number); expected an integer in 0..<\(TokenizerLimits.vocabularySize)")
             }
             added[content] = id
+            if entry["special"] as? Bool == true { control.append(id) }
         }
-        try self.init(vocabulary: vocabulary, merges: merges, addedTokens: added, source: path)
+        try self.init(vocabulary: vocabulary, merges: merges, addedTokens: added, pattern: pattern, controlIDs: control, source: path)
     }
 
-    private static func isGPT2ByteLevel(_ preTokenizer: Any?) -> Bool {
-        guard let object = preTokenizer as? [String: Any], let type = object["type"] as? String else { return false }
-        if type == "ByteLevel" { return (object["use_regex"] as? Bool) ?? true }
-        if type == "Sequence", let steps = object["pretokenizers"] as? [Any], steps.count == 1 {
-            return isGPT2ByteLevel(steps[0])
-        }
-        return false
+    /// Qwen2's pre-tokenizer regex as its tokenizer.json spells it.
+    static let qwen2Regex = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+
+    /// The split a byte-level pre-tokenizer makes: a ByteLevel step with its own (GPT-2) regex, or a Split on
+    /// Qwen2's regex followed by a ByteLevel step without one. nil for anything else.
+    private static func byteLevelPattern(_ preTokenizer: Any?) -> PreTokenizerPattern? {
+        guard let object = preTokenizer as? [String: Any], let type = object["type"] as? String else { return nil }
+        if type == "ByteLevel" { return (object["use_regex"] as? Bool) ?? true ? .gpt2 : nil }
+        guard type == "Sequence", let steps = object["pretokenizers"] as? [[String: Any]] else { return nil }
+        if steps.count == 1 { return byteLevelPattern(steps[0]) }
+        guard steps.count == 2, steps[0]["type"] as? String == "Split",
+              (steps[0]["pattern"] as? [String: Any])?["Regex"] as? String == qwen2Regex,
+              steps[0]["behavior"] as? String == "Isolated",
+              steps[1]["type"] as? String == "ByteLevel", steps[1]["use_regex"] as? Bool == false else { return nil }
+        return .qwen2
     }
 
     static func readJSON(_ file: URL) throws -> [String: Any] {

@@ -97,3 +97,45 @@ import Testing
         #expect(Self.scan(text).joined() == text)
     }
 }
+
+/// A tokenizer.json with Qwen2's pre-tokenizer section as transformers saves it (a Split on the regex, then a
+/// ByteLevel step without one) is read with Qwen2's split, and its special added tokens are control tokens.
+@Suite struct Qwen2TokenizerJSONTests {
+    func write(preTokenizer: [String: Any]) throws -> URL {
+        let alphabet = (0..<256).map { ByteLevelAlphabet.spelling(of: [UInt8($0)]) }
+        var vocabulary = Dictionary(uniqueKeysWithValues: alphabet.enumerated().map { ($1, $0) })
+        vocabulary["12"] = 256
+        let root: [String: Any] = [
+            "model": ["type": "BPE", "vocab": vocabulary, "merges": ["1 2"]],
+            "pre_tokenizer": preTokenizer,
+            "added_tokens": [["id": 257, "content": "<|endoftext|>", "special": true], ["id": 258, "content": "<tool>", "special": false]],
+        ]
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("qwen2-tokenizer-\(UUID().uuidString).json")
+        try JSONSerialization.data(withJSONObject: root).write(to: file)
+        return file
+    }
+
+    static let qwen2: [String: Any] = ["type": "Sequence", "pretokenizers": [
+        ["type": "Split", "pattern": ["Regex": Qwen2PreTokenizerTests.pattern], "behavior": "Isolated", "invert": false],
+        ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false],
+    ]]
+
+    @Test func qwen2SplitsDigitsOneByOneWhereGPT2KeepsThemTogether() throws {
+        let qwen = try GPT2Tokenizer(tokenizerJSON: write(preTokenizer: Self.qwen2))
+        let gpt2 = try GPT2Tokenizer(tokenizerJSON: write(preTokenizer: ["type": "ByteLevel", "add_prefix_space": false]))
+        #expect(qwen.pattern == .qwen2 && gpt2.pattern == .gpt2)
+        // "12" is a merge: GPT-2's regex keeps the run of digits in one piece and merges it, Qwen2's splits them.
+        #expect(gpt2.encode("12") == [256])
+        #expect(qwen.encode("12") == [49, 50])  // the vocabulary's id of a single byte is the byte
+        #expect(qwen.isControlToken(257) && !qwen.isControlToken(258) && !qwen.isControlToken(256))
+    }
+
+    @Test func anotherSplitRegexIsRefused() throws {
+        var other = Self.qwen2
+        other["pretokenizers"] = [
+            ["type": "Split", "pattern": ["Regex": "\\s+"], "behavior": "Isolated", "invert": false],
+            ["type": "ByteLevel", "add_prefix_space": false, "use_regex": false],
+        ]
+        #expect(throws: TokenizerError.self) { _ = try GPT2Tokenizer(tokenizerJSON: write(preTokenizer: other)) }
+    }
+}
