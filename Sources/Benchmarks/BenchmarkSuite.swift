@@ -72,10 +72,10 @@ public enum BenchmarkSuite {
         // GPT-2 and sgemm, shape by shape.
         let kinds = GPT2Workload.Kind.allCases.filter { wanted.contains($0.rawValue) }
         if !kinds.isEmpty || wanted.contains(sgemm) {
-            var model: GPT2?
+            var model: DecoderModel?
             if !kinds.isEmpty {
                 progress(.preparing("GPT-2 124M with random weights"))
-                model = try GPT2(randomWeightsFor: .gpt2Small, seed: options.seed)
+                model = try DecoderModel(randomWeightsFor: .gpt2Small, seed: options.seed)
             }
             for (B, T) in options.shapes.sorted(by: { $0.B * $0.T < $1.B * $1.T }) {
                 var shapeResults: [BenchmarkResult] = []
@@ -88,7 +88,7 @@ public enum BenchmarkSuite {
                     }
                 }
                 if wanted.contains(sgemm) {
-                    let cost = GPT2Cost(config: .gpt2Small, B: B, T: T)
+                    let cost = GPT2Cost(config: GPT2Config.gpt2Small.decoder, B: B, T: T)
                     var rates: [String: Double] = [:]
                     var sgemmRows: [BenchmarkResult] = []
                     for shape in cost.forwardShapes {

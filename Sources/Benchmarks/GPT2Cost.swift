@@ -16,10 +16,10 @@ public struct GEMMShape: Sendable, Equatable {
 }
 
 public struct GPT2Cost: Sendable {
-    public let config: GPT2Config
+    public let config: DecoderConfig
     public let B: Int, T: Int
 
-    public init(config: GPT2Config, B: Int, T: Int) {
+    public init(config: DecoderConfig, B: Int, T: Int) {
         self.config = config; self.B = B; self.T = T
     }
 

@@ -17,7 +17,7 @@ public final class GPT2Batch {
     private(set) lazy var dLogits = FloatBuffer(count: batch.tokenCount * vocabularySize)  // (N, V)
     let vocabularySize: Int
 
-    public init(model: GPT2, B: Int, T: Int, seed: UInt64 = 1) throws {
+    public init(model: DecoderModel, B: Int, T: Int, seed: UInt64 = 1) throws {
         self.B = B; self.T = T
         batch = RaggedBatch(lengths: Array(repeating: T, count: B))
         head = .allTokens(of: batch)
@@ -39,10 +39,10 @@ public final class GPT2Workload: Workload {
     }
 
     public let kind: Kind
-    let model: GPT2
+    let model: DecoderModel
     let data: GPT2Batch
 
-    public init(_ kind: Kind, model: GPT2, data: GPT2Batch) {
+    public init(_ kind: Kind, model: DecoderModel, data: GPT2Batch) {
         self.kind = kind; self.model = model; self.data = data
     }
 

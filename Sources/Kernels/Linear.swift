@@ -1,7 +1,7 @@
 // Linear layer y = x·W + b through sgemm. Dimensions: N rows, I inputs, O outputs.
 // GPT-2 stores W as [I, O] (Conv1D); GGUF models store it as [O, I]: the layout says which.
 
-public enum WeightLayout {
+public enum WeightLayout: Sendable {
     case inputMajor   // W is (I, O): y = x · W
     case outputMajor  // W is (O, I): y = x · Wᵀ
 }

@@ -23,11 +23,10 @@ struct Info: ParsableCommand {
             ("tokenizer", loaded.tokenizer.map { "\(type(of: $0)), \($0.vocabularySize) tokens" } ?? "none (use --ids)"),
             ("BLAS", "OpenBLAS, core \(BLAS.coreName), \(BLAS.threads) threads"),
         ]
-        if let gpt2 = model as? GPT2 {
-            let c = gpt2.config
-            facts.insert(("config", "n_layer \(c.layers), n_head \(c.heads), n_embd \(c.width), n_positions \(c.positions), vocab_size \(c.vocabularySize), layer_norm_epsilon \(c.layerNormEpsilon), \(c.activation)"), at: 1)
-        }
-        if let decoder = model as? DecoderModel {
+        if let decoder = model as? DecoderModel, decoder.config.architecture == .gpt2 {
+            let c = decoder.config
+            facts.insert(("config", "n_layer \(c.layers), n_head \(c.heads), n_embd \(c.width), n_positions \(c.context), vocab_size \(c.vocabularySize), layer_norm_epsilon \(c.normEpsilon), gelu_new"), at: 1)
+        } else if let decoder = model as? DecoderModel {
             let c = decoder.config, a = c.architecture.rawValue
             let global = (0..<c.layers).filter { c.isGlobal(layer: $0) }.map(String.init).joined(separator: ", ")
             let window = c.slidingWindow.map { "sliding_window \($0) (global layers \(global)), rope bases \(c.localRopeBase)/\(c.globalRopeBase)" }

@@ -19,10 +19,15 @@ struct LoadedModel {
         let model = try ModelLoader.load(url)
         let directory = url.hasDirectoryPath || isDirectory(url) ? url : url.deletingLastPathComponent()
         // A .gguf file named on its own carries the vocabulary, whatever other .gguf files sit beside it.
-        let ggufFile = model is DecoderModel && !isDirectory(url) ? url.lastPathComponent : nil
+        let ggufFile = url.pathExtension == "gguf" && !isDirectory(url) ? url.lastPathComponent : nil
         let tokenizer = TokenizerLoader.formats(in: directory, ggufFile: ggufFile).isEmpty
             ? nil : try TokenizerLoader.load(directory: directory, ggufFile: ggufFile)
-        let weights = model is GPT2 ? directory.appendingPathComponent("model.safetensors")
+        // The file whose checksum ties prompts to these weights: a Hugging Face folder's model.safetensors (or, when
+        // sharded, its index), else the .gguf.
+        let huggingFace = isDirectory(url) && FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path)
+        let single = directory.appendingPathComponent("model.safetensors")
+        let weights = huggingFace
+            ? (FileManager.default.fileExists(atPath: single.path) ? single : directory.appendingPathComponent("model.safetensors.index.json"))
             : isDirectory(url) ? try ModelLoader.ggufFiles(in: url).first ?? url : url
         return LoadedModel(model: model, tokenizer: tokenizer, path: options.model, weightsFile: weights)
     }

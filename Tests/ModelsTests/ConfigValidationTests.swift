@@ -65,7 +65,7 @@ func expectInvalid(_ key: String, _ value: String, sourceLocation: SourceLocatio
     @Test func parametersBeyondMemoryAreRefusedBeforeAllocating() throws {
         // Every value within its bound, but 1,024 layers of width 65,536 are ~200 TB of float32.
         let config = GPT2Config(layers: 1_024, heads: 64, width: 65_536, positions: 1_024, vocabularySize: 50_257)
-        #expect { try GPT2(randomWeightsFor: config, seed: 1) } throws: { error in
+        #expect { try DecoderModel(randomWeightsFor: config, seed: 1) } throws: { error in
             guard case .tooLarge(let model, let bytes, let limit)? = error as? ModelLoadError else { return false }
             return bytes > limit && model.contains("n_layer 1024") && "\(error)".contains("GiB")
         }
@@ -73,7 +73,7 @@ func expectInvalid(_ key: String, _ value: String, sourceLocation: SourceLocatio
 
     @Test func theRandomInitializerChecksToo() {
         let config = GPT2Config(layers: -2, heads: 2, width: 8, positions: 16, vocabularySize: 10)
-        expectInvalid("n_layer", "-2") { _ = try GPT2(randomWeightsFor: config, seed: 1) }
+        expectInvalid("n_layer", "-2") { _ = try DecoderModel(randomWeightsFor: config, seed: 1) }
     }
 }
 

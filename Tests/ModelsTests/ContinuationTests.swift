@@ -8,7 +8,7 @@ import TestSupport
 
 @Suite struct ContinuationTests {
     static let models: [(String, () -> any CausalLM)] = [
-        ("gpt2", { try! GPT2(randomWeightsFor: GPT2BehaviourTests.config, seed: 7) }),
+        ("gpt2", { try! DecoderModel(randomWeightsFor: GPT2BehaviourTests.config, seed: 7) }),
         ("gemma3", { try! DecoderModel(randomWeightsFor: DecoderBehaviourTests.gemma3, seed: 11) }),
     ]
 

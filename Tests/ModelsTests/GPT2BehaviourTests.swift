@@ -8,7 +8,7 @@ import TestSupport
 @Suite struct GPT2BehaviourTests {
     static let config = GPT2Config(layers: 2, heads: 3, width: 24, positions: 40, vocabularySize: 97)
 
-    func model() throws -> GPT2 { try GPT2(randomWeightsFor: Self.config, seed: 7) }
+    func model() throws -> DecoderModel { try DecoderModel(randomWeightsFor: Self.config, seed: 7) }
 
     @Test func anExampleGivesTheSameLogitsAloneOrInARaggedBatch() throws {
         let model = try model()

@@ -54,7 +54,7 @@ struct ParityReport: CustomStringConvertible {
 
 /// Runs the reference batch through the model: full-vocabulary head everywhere, then the verbalizer-style
 /// subset head on last tokens, with frozen and full backward.
-func checkParity(_ model: GPT2, _ reference: GPT2Reference, weightGradients: Bool) throws -> ParityReport {
+func checkParity(_ model: DecoderModel, _ reference: GPT2Reference, weightGradients: Bool) throws -> ParityReport {
     var report = ParityReport()
     let batch = reference.batch, C = model.width
     let inputs = FloatBuffer(count: batch.tokenCount * C)

@@ -11,7 +11,7 @@ import TestSupport
 
     func model(_ architecture: Architecture) throws -> any CausalLM {
         switch architecture {
-        case .gpt2: return try GPT2(randomWeightsFor: GPT2BehaviourTests.config, seed: 7)
+        case .gpt2: return try DecoderModel(randomWeightsFor: GPT2BehaviourTests.config, seed: 7)
         case .gemma3: return try DecoderModel(randomWeightsFor: DecoderBehaviourTests.gemma3, seed: 11)
         case .qwen2: return try DecoderModel(randomWeightsFor: DecoderBehaviourTests.qwen2, seed: 11)
         }

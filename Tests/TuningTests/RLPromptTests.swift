@@ -168,7 +168,7 @@ import Testing
 
     @Test func aPolicyModelWithAnotherVocabularyIsRefused() throws {
         let task = try Tiny.task(template: TaskTemplate.rlprompt)
-        let other = try GPT2(randomWeightsFor: GPT2Config(layers: 1, heads: 2, width: 16, positions: 32, vocabularySize: 300), seed: 1)
+        let other = try DecoderModel(randomWeightsFor: GPT2Config(layers: 1, heads: 2, width: 16, positions: 32, vocabularySize: 300), seed: 1)
         #expect(throws: TuningError.self) {
             _ = try RLPromptTuner(model: Tiny.model(), policyModel: other, tokenizer: Tiny.tokenizer, data: task.tuningData,
                                   configuration: Self.configuration(steps: 1))

@@ -21,7 +21,7 @@ enum Tiny {
         vocabularyFile: gpt2TokenizerFiles.appendingPathComponent("encoder.json"),
         mergesFile: gpt2TokenizerFiles.appendingPathComponent("vocab.bpe"))
 
-    static func model(seed: UInt64 = 3) -> GPT2 { try! GPT2(randomWeightsFor: config, seed: seed) }
+    static func model(seed: UInt64 = 3) -> DecoderModel { try! DecoderModel(randomWeightsFor: config, seed: seed) }
 
     /// A tiny random Gemma 3 (vocabulary 50): its input embeddings are rows × √32, where GPT-2's are rows × 1.
     static func gemma(seed: UInt64 = 5) -> DecoderModel {
@@ -66,7 +66,7 @@ enum Tiny {
     }
 
     /// A model directory as Hugging Face writes it: config.json, model.safetensors and tokenizer files.
-    static func modelDirectory(_ model: GPT2) throws -> URL {
+    static func modelDirectory(_ model: DecoderModel) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("legible-model-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let configJSON = """

@@ -8,11 +8,11 @@ import WeightFiles
 extension DecoderConfig {
     /// Gemma 3 with transformers' defaults for what its GGUF files leave out.
     public static func gemma3(layers: Int, width: Int, heads: Int, kvHeads: Int, headSize: Int, feedForwardWidth: Int,
-                              vocabularySize: Int, context: Int, rmsNormEpsilon: Float = 1e-6,
+                              vocabularySize: Int, context: Int, normEpsilon: Float = 1e-6,
                               globalRopeBase: Float = 1_000_000, slidingWindow: Int = 512) -> DecoderConfig {
         DecoderConfig(architecture: .gemma3, layers: layers, width: width, heads: heads, kvHeads: kvHeads,
                       headSize: headSize, feedForwardWidth: feedForwardWidth, vocabularySize: vocabularySize,
-                      context: context, rmsNormEpsilon: rmsNormEpsilon, feedForward: .geglu, scalesEmbeddings: true,
+                      context: context, normEpsilon: normEpsilon, feedForward: .geglu, scalesEmbeddings: true,
                       queryKeyNorm: true, sandwichNorms: true, attentionBias: false, tiedHead: true,
                       globalRopeBase: globalRopeBase, localRopeBase: 10_000, slidingWindow: slidingWindow,
                       slidingWindowPattern: 6)
@@ -32,7 +32,7 @@ extension DecoderConfig {
             headSize: keyLength, feedForwardWidth: try m.int("gemma3.feed_forward_length"),
             vocabularySize: try m.stringArray("tokenizer.ggml.tokens").count,
             context: try m.int("gemma3.context_length"),
-            rmsNormEpsilon: try m.float("gemma3.attention.layer_norm_rms_epsilon"),
+            normEpsilon: try m.float("gemma3.attention.layer_norm_rms_epsilon"),
             globalRopeBase: m.contains("gemma3.rope.freq_base") ? try m.float("gemma3.rope.freq_base") : 1_000_000,
             slidingWindow: try m.int("gemma3.attention.sliding_window"))
         // transformers applies Gemma 3's rope scaling to the global layers only.

@@ -13,11 +13,11 @@ extension DecoderConfig {
     /// A Llama-family configuration: no sliding window, SwiGLU, unscaled embeddings.
     public static func llama(_ architecture: Architecture = .llama, layers: Int, width: Int, heads: Int, kvHeads: Int,
                              headSize: Int, feedForwardWidth: Int, vocabularySize: Int, context: Int,
-                             rmsNormEpsilon: Float = 1e-6, ropeBase: Float = 10_000, attentionBias: Bool = false,
+                             normEpsilon: Float = 1e-6, ropeBase: Float = 10_000, attentionBias: Bool = false,
                              tiedHead: Bool = true) -> DecoderConfig {
         DecoderConfig(architecture: architecture, layers: layers, width: width, heads: heads, kvHeads: kvHeads,
                       headSize: headSize, feedForwardWidth: feedForwardWidth, vocabularySize: vocabularySize,
-                      context: context, rmsNormEpsilon: rmsNormEpsilon, feedForward: .swiglu, scalesEmbeddings: false,
+                      context: context, normEpsilon: normEpsilon, feedForward: .swiglu, scalesEmbeddings: false,
                       queryKeyNorm: false, sandwichNorms: false, attentionBias: attentionBias, tiedHead: tiedHead,
                       globalRopeBase: ropeBase)
     }
@@ -49,7 +49,7 @@ extension DecoderConfig {
             kvHeads: m.contains("\(a).attention.head_count_kv") ? try m.int("\(a).attention.head_count_kv") : heads,
             headSize: headSize, feedForwardWidth: try m.int("\(a).feed_forward_length"),
             vocabularySize: try m.stringArray("tokenizer.ggml.tokens").count, context: try m.int("\(a).context_length"),
-            rmsNormEpsilon: try m.float("\(a).attention.layer_norm_rms_epsilon"),
+            normEpsilon: try m.float("\(a).attention.layer_norm_rms_epsilon"),
             ropeBase: m.contains("\(a).rope.freq_base") ? try m.float("\(a).rope.freq_base") : 10_000,
             attentionBias: gguf.tensorInfo("blk.0.attn_q.bias") != nil,
             tiedHead: gguf.tensorInfo("output.weight") == nil)

@@ -1,15 +1,17 @@
 // The configuration of the rotary decoder family (Gemma 3, Llama, Qwen2): the sizes every such model has, and
 // the layer kinds in which they differ. Each architecture's file in Architectures/ maps its own metadata onto
 // this; the DecoderModel builds its blocks from it.
+import Kernels
 import WeightFiles
 
 public struct DecoderConfig: Equatable, Sendable {
     /// Which family the file said it holds: names the GGUF keys in errors and the model in reports.
     public enum Architecture: String, Sendable {
-        case gemma3, llama, qwen2
+        case gpt2, gemma3, llama, qwen2
 
         public var displayName: String {
             switch self {
+            case .gpt2: return "GPT-2"
             case .gemma3: return "Gemma 3"
             case .llama: return "Llama"
             case .qwen2: return "Qwen2"
@@ -17,8 +19,13 @@ public struct DecoderConfig: Equatable, Sendable {
         }
     }
 
-    /// The gated feed-forward's activation: GeGLU (tanh GELU, Gemma) or SwiGLU (SiLU, Llama and Qwen2).
-    public enum FeedForward: String, Sendable { case geglu, swiglu }
+    /// The feed-forward: gated, GeGLU (tanh GELU, Gemma) or SwiGLU (SiLU, Llama and Qwen2), or GPT-2's plain
+    /// two-layer MLP with a tanh GELU between.
+    public enum FeedForward: String, Sendable { case geglu, swiglu, gelu }
+    /// RMSNorm (Gemma, Llama) or LayerNorm with a bias (GPT-2).
+    public enum Normalization: String, Sendable { case rms, layer }
+    /// How positions enter: rotary embeddings on queries and keys, or learned vectors added to the inputs (GPT-2).
+    public enum Positions: String, Sendable { case rotary, learned }
 
     public var architecture: Architecture
     public var layers: Int            // L
@@ -29,8 +36,13 @@ public struct DecoderConfig: Equatable, Sendable {
     public var feedForwardWidth: Int  // F
     public var vocabularySize: Int    // V
     public var context: Int
-    public var rmsNormEpsilon: Float
+    public var normEpsilon: Float
 
+    public var normalization: Normalization = .rms
+    public var positions: Positions = .rotary
+    /// GPT-2's Conv1D projections: one fused query-key-value matrix, every matrix stored (in, out), and a bias on
+    /// every projection. Otherwise separate q, k, v matrices stored (out, in), biases as `attentionBias` says.
+    public var conv1DProjections = false
     public var feedForward: FeedForward
     /// Input embeddings are the embedding rows times √C (Gemma) instead of the rows as stored.
     public var scalesEmbeddings: Bool
@@ -57,14 +69,14 @@ public struct DecoderConfig: Equatable, Sendable {
     public var queryPreAttentionScalar: Float
 
     public init(architecture: Architecture, layers: Int, width: Int, heads: Int, kvHeads: Int, headSize: Int,
-                feedForwardWidth: Int, vocabularySize: Int, context: Int, rmsNormEpsilon: Float,
+                feedForwardWidth: Int, vocabularySize: Int, context: Int, normEpsilon: Float,
                 feedForward: FeedForward, scalesEmbeddings: Bool, queryKeyNorm: Bool, sandwichNorms: Bool,
                 attentionBias: Bool, tiedHead: Bool, globalRopeBase: Float, localRopeBase: Float = 10_000,
                 slidingWindow: Int? = nil, slidingWindowPattern: Int = 1) {
         self.architecture = architecture
         self.layers = layers; self.width = width; self.heads = heads; self.kvHeads = kvHeads
         self.headSize = headSize; self.feedForwardWidth = feedForwardWidth; self.vocabularySize = vocabularySize
-        self.context = context; self.rmsNormEpsilon = rmsNormEpsilon
+        self.context = context; self.normEpsilon = normEpsilon
         self.feedForward = feedForward; self.scalesEmbeddings = scalesEmbeddings; self.queryKeyNorm = queryKeyNorm
         self.sandwichNorms = sandwichNorms; self.attentionBias = attentionBias; self.tiedHead = tiedHead
         self.globalRopeBase = globalRopeBase; self.localRopeBase = localRopeBase
@@ -74,6 +86,9 @@ public struct DecoderConfig: Equatable, Sendable {
 
     /// The GGUF key for a value of this architecture ("gemma3.block_count").
     func key(_ suffix: String) -> String { "\(architecture.rawValue).\(suffix)" }
+
+    /// How every projection matrix is stored.
+    public var weightLayout: WeightLayout { conv1DProjections ? .inputMajor : .outputMajor }
 
     /// Refuses a configuration this engine cannot run, before anything is sized, divided or indexed by it:
     /// every value within ModelLimits (so no size computed from them overflows), key/value heads dividing the
@@ -90,7 +105,7 @@ public struct DecoderConfig: Equatable, Sendable {
         }
         try ModelLimits.check(key("attention.key_length"), headSize, 1...ModelLimits.headSize)
         // Rotate-half RoPE pairs channel i with channel i + D/2.
-        guard headSize % 2 == 0 else {
+        guard headSize % 2 == 0 || positions == .learned else {
             throw ModelLoadError.invalidValue(key: key("attention.key_length"), value: "\(headSize)",
                                               expected: "an even number (rotary embeddings rotate pairs of channels)")
         }
@@ -100,7 +115,7 @@ public struct DecoderConfig: Equatable, Sendable {
         // A window larger than the context is harmless (the layer attends globally); one below 1 sees no keys.
         if let slidingWindow { try ModelLimits.check(key("attention.sliding_window"), slidingWindow, 1...ModelLimits.context) }
         try ModelLimits.check("sliding_window_pattern", slidingWindowPattern, 1...ModelLimits.layers)
-        try ModelLimits.checkNonNegative(key("attention.layer_norm_rms_epsilon"), rmsNormEpsilon)
+        try ModelLimits.checkNonNegative(key("attention.layer_norm_rms_epsilon"), normEpsilon)
         try ModelLimits.checkNonNegative(key("rope.freq_base"), globalRopeBase, orZero: false)
         try ModelLimits.checkNonNegative("rope_local_base_freq", localRopeBase, orZero: false)
         try ModelLimits.checkNonNegative(key("rope.scaling.factor"), ropeLinearScaling, orZero: false)

@@ -7,6 +7,7 @@ import Kernels
 struct DecoderContinuationBuffers {
     let layer = DecoderActivations.Layer()                  // one block's activations, reused by every block
     var x = GrowableBuffer()                               // (N, C) the residual stream
+    var key = GrowableBuffer(), value = GrowableBuffer()   // (N, K) new keys and values, contiguous: fused only
     var scores = GrowableBuffer()                          // (n · (past + n)) one sequence's attention scores
     var scratch = ContinuationScratch()
 }
@@ -25,19 +26,36 @@ extension DecoderModel {
         let s = b.layer
         s.reserve(c, tokens: N, attention: 0)
         b.x.reserve(N * C); b.scores.reserve(batch.maxLength * longest)
-        localRope.reserve(positions: longest)
-        globalRope.reserve(positions: longest)
+        if c.positions == .rotary {
+            localRope.reserve(positions: longest)
+            globalRope.reserve(positions: longest)
+        }
 
-        b.x.pointer.update(from: inputs, count: N * C)
         positions.withUnsafeBufferPointer { positionPointer in
+            let pos = positionPointer.baseAddress!
+            if let wpe = weights.positionEmbedding {
+                positionEmbeddingForward(out: b.x.pointer, inp: inputs, wpe: wpe, positions: pos, N: N, C: C)
+            } else {
+                b.x.pointer.update(from: inputs, count: N * C)
+            }
             for l in 0..<c.layers {
-                attentionInputs(layer: l, x: b.x.pointer, s: s, positions: positionPointer.baseAddress!, N: N)
+                attentionInputs(layer: l, x: b.x.pointer, s: s, positions: pos, N: N)
+                var (q, k, v) = queryKeyValue(s)
+                if c.conv1DProjections {
+                    // The cache takes rows of K contiguous floats: copy them out of the fused projection.
+                    b.key.reserve(N * K); b.value.reserve(N * K)
+                    for i in 0..<N {
+                        (b.key.pointer + i * K).update(from: k.base + i * k.stride, count: K)
+                        (b.value.pointer + i * K).update(from: v.base + i * v.stride, count: K)
+                    }
+                    (k, v) = (HeadMatrix(b.key.pointer, stride: K), HeadMatrix(b.value.pointer, stride: K))
+                }
                 for (i, cache) in caches.enumerated() {
                     let start = batch.offsets[i], n = batch.lengths[i]
-                    let store = b.scratch.storage(cache, layer: l, newKeys: s.rotatedKey.pointer + start * K,
-                                                  newValues: s.value.pointer + start * K, count: n, extend: extend)
+                    let store = b.scratch.storage(cache, layer: l, newKeys: k.base + start * K,
+                                                  newValues: v.base + start * K, count: n, extend: extend)
                     cachedAttentionForward(out: HeadMatrix(s.attention.pointer + start * Q, stride: Q), scores: b.scores.pointer,
-                                           q: HeadMatrix(s.rotatedQuery.pointer + start * Q, stride: Q), kCache: HeadMatrix(store.keys, stride: K),
+                                           q: HeadMatrix(q.base + start * q.stride, stride: q.stride), kCache: HeadMatrix(store.keys, stride: K),
                                            vCache: HeadMatrix(store.values, stride: K), past: cache.position, count: n,
                                            shape: attentionShape(layer: l))
                 }
@@ -46,7 +64,7 @@ extension DecoderModel {
             }
         }
         if extend { for (cache, n) in zip(caches, batch.lengths) { cache.advance(by: n) } }
-        rmsNormForward(out: s.norm1.pointer, rstd: s.rstd1.pointer, inp: b.x.pointer, weight: weights.outputNorm, N: N, C: C, eps: c.rmsNormEpsilon)
+        outputNorm.forward(out: s.norm1.pointer, statistics: s.statistics1.pointer, inp: b.x.pointer, N: N, C: C)
         continuation = b
         return UnsafePointer(s.norm1.pointer)
     }

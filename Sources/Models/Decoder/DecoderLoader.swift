@@ -20,6 +20,7 @@ extension DecoderModel {
             switch architecture {
             case .gemma3: config = try DecoderConfig(gemma3: file)
             case .llama, .qwen2: config = try DecoderConfig(llama: file, architecture: architecture)
+            case .gpt2: throw ModelLoadError.invalidConfig("\(file.path) holds GPT-2 in GGUF form; Legible reads GPT-2 from a Hugging Face folder (config.json + model.safetensors)")
             }
         } catch let error as GGUFError {
             throw ModelLoadError.invalidConfig("\(error)")

@@ -1,8 +1,9 @@
-// The rotary decoder family — Gemma 3, Llama, Qwen2 — as one model built from the layer kinds of its
-// configuration: pre-norm blocks of RMSNorm, grouped-query attention with rotate-half RoPE (optionally QKV biases,
-// per-head query/key norms, sliding-window layers), a gated feed-forward (GeGLU or SwiGLU), optional sandwich norms
-// after each sub-block, and a tied or separate LM head. Forward and backward over packed ragged batches, as in
-// transformers' modeling_gemma3.py, modeling_llama.py and modeling_qwen2.py.
+// Decoder-only transformers — GPT-2, Gemma 3, Llama, Qwen2 — as one model built from the layer kinds of its
+// configuration: pre-norm blocks (RMSNorm, or LayerNorm with a bias), grouped-query attention with rotate-half RoPE
+// or learned positions (optionally QKV biases, per-head query/key norms, sliding-window layers, GPT-2's fused Conv1D
+// projections), a gated feed-forward (GeGLU or SwiGLU) or a plain GELU MLP, optional sandwich norms after each
+// sub-block, and a tied or separate LM head. Forward and backward over packed ragged batches, as in transformers'
+// modeling_gpt2.py, modeling_gemma3.py, modeling_llama.py and modeling_qwen2.py (and llm.c's gpt2_backward).
 // Dimensions: N packed tokens, R head rows, C channels, H/G query/key-value heads, D head size, F feed-forward.
 import Foundation
 import Kernels
@@ -29,6 +30,7 @@ public final class DecoderModel: CausalLM {
     public var parameterCount: Int { layout.entries.reduce(0) { $0 + $1.count } }
     public var summary: String {
         let c = config
+        if c.architecture == .gpt2 { return "GPT-2 (\(c.layers) layers, \(c.heads) heads, width \(c.width), vocabulary \(c.vocabularySize))" }
         return "\(c.architecture.displayName) (\(c.layers) layers, \(c.heads) query heads / \(c.kvHeads) key-value "
             + "head\(c.kvHeads == 1 ? "" : "s"), width \(c.width), vocabulary \(c.vocabularySize)\(c.tiedHead ? "" : ", untied head"))"
     }
@@ -41,18 +43,27 @@ public final class DecoderModel: CausalLM {
         layout = config.parameterLayout
         parameters = FloatBuffer(count: layout.totalCount)
         weights = DecoderTensors(config: config, layout: layout, base: parameters.pointer)
-        localRope = RotaryTable(base: config.localRopeBase, headSize: config.headSize)
-        globalRope = RotaryTable(base: config.globalRopeBase, headSize: config.headSize, linearScaling: config.ropeLinearScaling)
+        // Learned positions need no tables: empty two-channel ones stand in (a head size may then be odd).
+        let ropeSize = config.positions == .rotary ? config.headSize : 2
+        localRope = RotaryTable(base: config.localRopeBase, headSize: ropeSize)
+        globalRope = RotaryTable(base: config.globalRopeBase, headSize: ropeSize, linearScaling: config.ropeLinearScaling)
     }
 
-    /// Random weights (normal(0, 0.02) matrices and biases, norm gains near 1), for tests and benchmarks.
+    /// Random weights for tests and benchmarks: normal(0, 0.02) matrices; GPT-2 as transformers initializes it
+    /// (unit LayerNorm gains, zero biases), the others with norm gains near 1 and small random biases.
     public convenience init(randomWeightsFor config: DecoderConfig, seed: UInt64) throws {
         try self.init(config: config)
         var rng = SeededGenerator(seed: seed)
         for entry in layout.entries {
             let p = parameters.pointer + entry.offset
-            let isNorm = entry.name.contains("norm")
-            for i in 0..<entry.count { p[i] = isNorm ? 1 + 0.1 * rng.nextNormal() : 0.02 * rng.nextNormal() }
+            if config.architecture == .gpt2 {
+                if entry.name.hasSuffix(".bias") { continue }
+                if entry.name.hasPrefix("ln") || entry.name.contains(".ln_") { p.update(repeating: 1, count: entry.count); continue }
+                for i in 0..<entry.count { p[i] = 0.02 * rng.nextNormal() }
+            } else {
+                let isNorm = entry.name.contains("norm")
+                for i in 0..<entry.count { p[i] = isNorm ? 1 + 0.1 * rng.nextNormal() : 0.02 * rng.nextNormal() }
+            }
         }
     }
 
@@ -77,52 +88,82 @@ public final class DecoderModel: CausalLM {
 
     // MARK: The block
 
-    /// Block l before attention: x (N, C) → RMSNorm → q (N, Q), k and v (N, K) with their biases, the per-head
-    /// norms if any, and RoPE on q and k (into s.rotatedQuery, s.rotatedKey; s.value).
+    func norm(_ weight: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?) -> Normalization {
+        Normalization(config.normalization, weight: weight, bias: bias, epsilon: config.normEpsilon)
+    }
+
+    /// Where attention reads the block's queries, keys and values: views into the fused projection, or the
+    /// rotated queries and keys and the values.
+    func queryKeyValue(_ s: DecoderActivations.Layer) -> (q: HeadMatrix, k: HeadMatrix, v: HeadMatrix) {
+        let (Q, K) = (config.heads * config.headSize, config.kvHeads * config.headSize)
+        if config.conv1DProjections {
+            let qkv = s.qkv.pointer, stride = Q + 2 * K
+            return (HeadMatrix(qkv, stride: stride), HeadMatrix(qkv + Q, stride: stride), HeadMatrix(qkv + Q + K, stride: stride))
+        }
+        return (HeadMatrix(s.rotatedQuery.pointer, stride: Q), HeadMatrix(s.rotatedKey.pointer, stride: K), HeadMatrix(s.value.pointer, stride: K))
+    }
+
+    /// Block l before attention: x (N, C) → norm → q (N, Q), k and v (N, K) with their biases, the per-head norms
+    /// if any, and RoPE on q and k; read them through queryKeyValue(s).
     func attentionInputs(layer l: Int, x: UnsafePointer<Float>, s: DecoderActivations.Layer, positions: UnsafePointer<Int32>, N: Int) {
         let c = config, w = weights.blocks[l]
-        let (C, H, G, D, eps) = (c.width, c.heads, c.kvHeads, c.headSize, c.rmsNormEpsilon)
+        let (C, H, G, D, eps) = (c.width, c.heads, c.kvHeads, c.headSize, c.normEpsilon)
         let (Q, K) = (H * D, G * D)
-        rmsNormForward(out: s.norm1.pointer, rstd: s.rstd1.pointer, inp: x, weight: w.attentionNorm, N: N, C: C, eps: eps)
+        norm(w.attentionNorm, bias: w.attentionNormBias).forward(out: s.norm1.pointer, statistics: s.statistics1.pointer, inp: x, N: N, C: C)
+        if c.conv1DProjections {
+            linearForward(out: s.qkv.pointer, inp: s.norm1.pointer, weight: w.query, bias: w.queryBias, layout: .inputMajor, N: N, I: C, O: Q + 2 * K)
+            return
+        }
         // Without per-head norms the projections land where RoPE rotates them in place.
         let (query, key) = c.queryKeyNorm ? (s.query.pointer, s.key.pointer) : (s.rotatedQuery.pointer, s.rotatedKey.pointer)
         linearForward(out: query, inp: s.norm1.pointer, weight: w.query, bias: w.queryBias, layout: .outputMajor, N: N, I: C, O: Q)
-        linearForward(out: key, inp: s.norm1.pointer, weight: w.key, bias: w.keyBias, layout: .outputMajor, N: N, I: C, O: K)
-        linearForward(out: s.value.pointer, inp: s.norm1.pointer, weight: w.value, bias: w.valueBias, layout: .outputMajor, N: N, I: C, O: K)
+        linearForward(out: key, inp: s.norm1.pointer, weight: w.key!, bias: w.keyBias, layout: .outputMajor, N: N, I: C, O: K)
+        linearForward(out: s.value.pointer, inp: s.norm1.pointer, weight: w.value!, bias: w.valueBias, layout: .outputMajor, N: N, I: C, O: K)
         if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm {
             rmsNormForward(out: s.rotatedQuery.pointer, rstd: s.queryRstd.pointer, inp: query, weight: queryNorm, N: N * H, C: D, eps: eps)
             rmsNormForward(out: s.rotatedKey.pointer, rstd: s.keyRstd.pointer, inp: key, weight: keyNorm, N: N * G, C: D, eps: eps)
         }
-        ropeForward(s.rotatedQuery.pointer, positions: positions, table: rope(for: l), N: N, heads: H)
-        ropeForward(s.rotatedKey.pointer, positions: positions, table: rope(for: l), N: N, heads: G)
+        if c.positions == .rotary {
+            ropeForward(s.rotatedQuery.pointer, positions: positions, table: rope(for: l), N: N, heads: H)
+            ropeForward(s.rotatedKey.pointer, positions: positions, table: rope(for: l), N: N, heads: G)
+        }
     }
 
     /// Block l after attention (s.attention, (N, Q)): output projection, sandwich norm if any and residual into
-    /// s.middle, then the gated feed-forward with its norms and residual into s.output (N, C), the next layer's input.
+    /// s.middle, then the feed-forward with its norms and residual into s.output (N, C), the next layer's input.
     func attentionOutputAndFeedForward(layer l: Int, x: UnsafePointer<Float>, s: DecoderActivations.Layer, N: Int) {
-        let c = config, w = weights.blocks[l]
-        let (C, Q, F, eps) = (c.width, c.heads * c.headSize, c.feedForwardWidth, c.rmsNormEpsilon)
+        let c = config, w = weights.blocks[l], layout = c.weightLayout
+        let (C, Q, F) = (c.width, c.heads * c.headSize, c.feedForwardWidth)
         // Without a sandwich norm, each sub-block's projection writes straight into the residual it adds to.
         let projected = c.sandwichNorms ? s.attentionOutput.pointer : s.middle.pointer
-        linearForward(out: projected, inp: s.attention.pointer, weight: w.attentionOutput, bias: nil, layout: .outputMajor, N: N, I: Q, O: C)
-        if let norm = w.postAttentionNorm {
-            rmsNormForward(out: s.middle.pointer, rstd: s.rstdPostAttention.pointer, inp: projected, weight: norm, N: N, C: C, eps: eps)
+        linearForward(out: projected, inp: s.attention.pointer, weight: w.attentionOutput, bias: w.attentionOutputBias, layout: layout, N: N, I: Q, O: C)
+        if let weight = w.postAttentionNorm {
+            norm(weight, bias: nil).forward(out: s.middle.pointer, statistics: s.statisticsPostAttention.pointer, inp: projected, N: N, C: C)
         }
         addInPlace(s.middle.pointer, x, count: N * C)
-        rmsNormForward(out: s.norm2.pointer, rstd: s.rstd2.pointer, inp: s.middle.pointer, weight: w.feedForwardNorm, N: N, C: C, eps: eps)
-        linearForward(out: s.gate.pointer, inp: s.norm2.pointer, weight: w.gate, bias: nil, layout: .outputMajor, N: N, I: C, O: F)
-        linearForward(out: s.up.pointer, inp: s.norm2.pointer, weight: w.up, bias: nil, layout: .outputMajor, N: N, I: C, O: F)
+        norm(w.feedForwardNorm, bias: w.feedForwardNormBias).forward(out: s.norm2.pointer, statistics: s.statistics2.pointer, inp: s.middle.pointer, N: N, C: C)
+        linearForward(out: s.gate.pointer, inp: s.norm2.pointer, weight: w.gate, bias: w.gateBias, layout: layout, N: N, I: C, O: F)
         switch c.feedForward {
-        case .geglu: gegluForward(out: s.activated.pointer, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
-        case .swiglu: swigluForward(out: s.activated.pointer, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
+        case .gelu:
+            geluForward(out: s.activated.pointer, inp: s.gate.pointer, count: N * F)
+        case .geglu, .swiglu:
+            linearForward(out: s.up.pointer, inp: s.norm2.pointer, weight: w.up!, bias: nil, layout: layout, N: N, I: C, O: F)
+            if c.feedForward == .geglu {
+                gegluForward(out: s.activated.pointer, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
+            } else {
+                swigluForward(out: s.activated.pointer, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
+            }
         }
         let down = c.sandwichNorms ? s.down.pointer : s.output.pointer
-        linearForward(out: down, inp: s.activated.pointer, weight: w.down, bias: nil, layout: .outputMajor, N: N, I: F, O: C)
-        if let norm = w.postFeedForwardNorm {
-            rmsNormForward(out: s.output.pointer, rstd: s.rstdPostFeedForward.pointer, inp: down, weight: norm, N: N, C: C, eps: eps)
+        linearForward(out: down, inp: s.activated.pointer, weight: w.down, bias: w.downBias, layout: layout, N: N, I: F, O: C)
+        if let weight = w.postFeedForwardNorm {
+            norm(weight, bias: nil).forward(out: s.output.pointer, statistics: s.statisticsPostFeedForward.pointer, inp: down, N: N, C: C)
         }
         addInPlace(s.output.pointer, s.middle.pointer, count: N * C)
     }
+
+    /// The final norm before the head.
+    var outputNorm: Normalization { norm(weights.outputNorm, bias: weights.outputNormBias) }
 
     func rope(for layer: Int) -> RotaryTable { config.isGlobal(layer: layer) ? globalRope : localRope }
 
@@ -137,30 +178,35 @@ public final class DecoderModel: CausalLM {
     public func forward(inputs: UnsafePointer<Float>, batch: RaggedBatch, head: HeadRequest) throws -> Logits {
         try validate(batch: batch, head: head, vocabularySize: config.vocabularySize, context: config.context)
         let c = config
-        let (N, C, H, G, D) = (batch.tokenCount, c.width, c.heads, c.kvHeads, c.headSize)
-        let (Q, K) = (H * D, G * D)
+        let (N, C, H, Q) = (batch.tokenCount, c.width, c.heads, c.heads * c.headSize)
         let R = head.rows.count
         activations.reserve(c, tokens: N, attention: batch.attentionSize(heads: H), headRows: R,
                             headColumns: head.vocabulary?.count ?? c.vocabularySize, subset: head.vocabulary != nil)
-        localRope.reserve(positions: batch.maxLength)
-        globalRope.reserve(positions: batch.maxLength)
+        if c.positions == .rotary {
+            localRope.reserve(positions: batch.maxLength)
+            globalRope.reserve(positions: batch.maxLength)
+        }
         let a = activations
-        a.inputs.pointer.update(from: inputs, count: N * C)
         let positions = batch.positions
         positions.withUnsafeBufferPointer { positionPointer in
             let pos = positionPointer.baseAddress!
+            if let wpe = weights.positionEmbedding {
+                positionEmbeddingForward(out: a.inputs.pointer, inp: inputs, wpe: wpe, positions: pos, N: N, C: C)
+            } else {
+                a.inputs.pointer.update(from: inputs, count: N * C)
+            }
             for l in 0..<c.layers {
                 let s = a.layers[l], x = a.layerInput(l)
                 attentionInputs(layer: l, x: x, s: s, positions: pos, N: N)
+                let (q, k, v) = queryKeyValue(s)
                 attentionForward(out: HeadMatrix(s.attention.pointer, stride: Q), probs: s.probabilities.pointer,
-                                 q: HeadMatrix(s.rotatedQuery.pointer, stride: Q), k: HeadMatrix(s.rotatedKey.pointer, stride: K),
-                                 v: HeadMatrix(s.value.pointer, stride: K), batch: batch, shape: attentionShape(layer: l))
+                                 q: q, k: k, v: v, batch: batch, shape: attentionShape(layer: l))
                 attentionOutputAndFeedForward(layer: l, x: x, s: s, N: N)
             }
         }
+        // The final norm and the head run only on the requested rows.
         a.head.gather(rows: head.rows, from: a.layerInput(c.layers), C: C)
-        rmsNormForward(out: a.head.normed.pointer, rstd: a.head.statistics.pointer, inp: a.head.input.pointer,
-                       weight: weights.outputNorm, N: R, C: C, eps: c.rmsNormEpsilon)
+        outputNorm.forward(out: a.head.normed.pointer, statistics: a.head.statistics.pointer, inp: a.head.input.pointer, N: R, C: C)
         let logits = a.head.forward(embedding: weights.head, vocabulary: head.vocabulary, R: R, C: C, V: c.vocabularySize)
         last = ForwardRecord(batch: batch, head: head, positions: positions)
         return logits
@@ -180,8 +226,8 @@ public final class DecoderModel: CausalLM {
                                       vocabulary: head.vocabulary, R: R, C: C, V: c.vocabularySize)
         // A loss that also reads the normed rows themselves adds its gradient on them here.
         if let dHeadInputs { addInPlace(dNormed, dHeadInputs, count: R * C) }
-        rmsNormBackward(dinp: a.head.dInput.zeroed(R * C), dweight: g?.outputNorm, dout: dNormed, inp: a.head.input.pointer,
-                        weight: weights.outputNorm, rstd: a.head.statistics.pointer, N: R, C: C)
+        outputNorm.backward(dinp: a.head.dInput.zeroed(R * C), dweight: g?.outputNorm, dbias: g?.outputNormBias, dout: dNormed,
+                            inp: a.head.input.pointer, statistics: a.head.statistics.pointer, N: R, C: C)
         let dResidual = a.dResidual.zeroed(N * C)
         a.head.scatter(rows: head.rows, into: dResidual, C: C)
 
@@ -191,84 +237,117 @@ public final class DecoderModel: CausalLM {
                 backwardThroughFeedForward(layer: l, a: &a, g: g?.blocks[l], dResidual: dResidual, N: N)
                 backwardThroughAttention(layer: l, a: &a, g: g?.blocks[l], dResidual: dResidual, batch: batch, positions: pos)
             }
+            // inputs + wpe[position]: the inputs' gradient is dResidual itself; the table's, in full mode.
+            if let dwpe = g?.positionEmbedding {
+                positionEmbeddingBackward(dinp: nil, dwpe: dwpe, dout: dResidual, positions: pos, N: N, C: C)
+            }
         }
         activations = a
         return UnsafePointer(dResidual)
     }
 
-    /// output = middle + sandwich(down(act(gate(n2), up(n2)))), n2 = norm2(middle): dResidual from d(output) to d(middle).
+    /// output = middle + sandwich(down(act(gate(n2), up(n2)))) (plain MLP: down(gelu(gate(n2)))), n2 = norm2(middle):
+    /// dResidual from d(output) to d(middle).
     private func backwardThroughFeedForward(layer l: Int, a: inout DecoderActivations, g: DecoderTensors.Block?,
-                                     dResidual: UnsafeMutablePointer<Float>, N: Int) {
-        let c = config, w = weights.blocks[l], s = a.layers[l]
+                                            dResidual: UnsafeMutablePointer<Float>, N: Int) {
+        let c = config, w = weights.blocks[l], s = a.layers[l], layout = c.weightLayout
         let (C, F) = (c.width, c.feedForwardWidth)
         var dDown = UnsafePointer(dResidual)
-        if let norm = w.postFeedForwardNorm {
+        if let weight = w.postFeedForwardNorm {
             let d = a.dNarrow.zeroed(N * C)
-            rmsNormBackward(dinp: d, dweight: g?.postFeedForwardNorm, dout: dResidual, inp: s.down.pointer,
-                            weight: norm, rstd: s.rstdPostFeedForward.pointer, N: N, C: C)
+            norm(weight, bias: nil).backward(dinp: d, dweight: g?.postFeedForwardNorm, dbias: nil, dout: dResidual, inp: s.down.pointer,
+                                             statistics: s.statisticsPostFeedForward.pointer, N: N, C: C)
             dDown = UnsafePointer(d)
         }
         let dActivated = a.dActivated.zeroed(N * F)
-        linearBackward(dinp: dActivated, dweight: g?.down, dbias: nil, dout: dDown, inp: s.activated.pointer,
-                       weight: w.down, layout: .outputMajor, N: N, I: F, O: C)
-        let dGate = a.dGate.zeroed(N * F), dUp = a.dUp.zeroed(N * F)
-        switch c.feedForward {
-        case .geglu: gegluBackward(dgate: dGate, dup: dUp, dout: dActivated, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
-        case .swiglu: swigluBackward(dgate: dGate, dup: dUp, dout: dActivated, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
-        }
+        linearBackward(dinp: dActivated, dweight: g?.down, dbias: g?.downBias, dout: dDown, inp: s.activated.pointer,
+                       weight: w.down, layout: layout, N: N, I: F, O: C)
+        let dGate = a.dGate.zeroed(N * F)
         let dNorm2 = a.dNorm.zeroed(N * C)
-        linearBackward(dinp: dNorm2, dweight: g?.gate, dbias: nil, dout: dGate, inp: s.norm2.pointer, weight: w.gate,
-                       layout: .outputMajor, N: N, I: C, O: F)
-        linearBackward(dinp: dNorm2, dweight: g?.up, dbias: nil, dout: dUp, inp: s.norm2.pointer, weight: w.up,
-                       layout: .outputMajor, N: N, I: C, O: F)
-        rmsNormBackward(dinp: dResidual, dweight: g?.feedForwardNorm, dout: dNorm2, inp: s.middle.pointer,
-                        weight: w.feedForwardNorm, rstd: s.rstd2.pointer, N: N, C: C)
+        switch c.feedForward {
+        case .gelu:
+            geluBackward(dinp: dGate, inp: s.gate.pointer, dout: dActivated, count: N * F)
+        case .geglu, .swiglu:
+            let dUp = a.dUp.zeroed(N * F)
+            if c.feedForward == .geglu {
+                gegluBackward(dgate: dGate, dup: dUp, dout: dActivated, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
+            } else {
+                swigluBackward(dgate: dGate, dup: dUp, dout: dActivated, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
+            }
+            linearBackward(dinp: dNorm2, dweight: g?.up, dbias: nil, dout: dUp, inp: s.norm2.pointer, weight: w.up!,
+                           layout: layout, N: N, I: C, O: F)
+        }
+        linearBackward(dinp: dNorm2, dweight: g?.gate, dbias: g?.gateBias, dout: dGate, inp: s.norm2.pointer, weight: w.gate,
+                       layout: layout, N: N, I: C, O: F)
+        norm(w.feedForwardNorm, bias: w.feedForwardNormBias).backward(
+            dinp: dResidual, dweight: g?.feedForwardNorm, dbias: g?.feedForwardNormBias, dout: dNorm2, inp: s.middle.pointer,
+            statistics: s.statistics2.pointer, N: N, C: C)
     }
 
     /// middle = x + sandwich(out(attention(rope(qNorm(q)), rope(kNorm(k)), v))), q, k, v from norm1(x):
     /// dResidual from d(middle) to d(x).
     private func backwardThroughAttention(layer l: Int, a: inout DecoderActivations, g: DecoderTensors.Block?,
-                                   dResidual: UnsafeMutablePointer<Float>, batch: RaggedBatch, positions pos: UnsafePointer<Int32>) {
-        let c = config, w = weights.blocks[l], s = a.layers[l], x = a.layerInput(l)
+                                          dResidual: UnsafeMutablePointer<Float>, batch: RaggedBatch, positions pos: UnsafePointer<Int32>) {
+        let c = config, w = weights.blocks[l], s = a.layers[l], x = a.layerInput(l), layout = c.weightLayout
         let (N, C, H, G, D) = (batch.tokenCount, c.width, c.heads, c.kvHeads, c.headSize)
         let (Q, K) = (H * D, G * D)
         var dProjected = UnsafePointer(dResidual)
-        if let norm = w.postAttentionNorm {
+        if let weight = w.postAttentionNorm {
             let d = a.dNarrow.zeroed(N * C)
-            rmsNormBackward(dinp: d, dweight: g?.postAttentionNorm, dout: dResidual, inp: s.attentionOutput.pointer,
-                            weight: norm, rstd: s.rstdPostAttention.pointer, N: N, C: C)
+            norm(weight, bias: nil).backward(dinp: d, dweight: g?.postAttentionNorm, dbias: nil, dout: dResidual, inp: s.attentionOutput.pointer,
+                                             statistics: s.statisticsPostAttention.pointer, N: N, C: C)
             dProjected = UnsafePointer(d)
         }
         let dAttention = a.dAttention.zeroed(N * Q)
-        linearBackward(dinp: dAttention, dweight: g?.attentionOutput, dbias: nil, dout: dProjected,
-                       inp: s.attention.pointer, weight: w.attentionOutput, layout: .outputMajor, N: N, I: Q, O: C)
-        let dRotatedQuery = a.dRotatedQuery.zeroed(N * Q), dRotatedKey = a.dRotatedKey.zeroed(N * K)
-        let dValue = a.dValue.zeroed(N * K)
-        attentionBackward(dq: HeadMatrix(dRotatedQuery, stride: Q), dk: HeadMatrix(dRotatedKey, stride: K),
-                                  dv: HeadMatrix(dValue, stride: K),
-                                  scratch: a.attentionScratch.zeroed(batch.maxLength * batch.maxLength),
-                                  dout: HeadMatrix(dAttention, stride: Q), probs: s.probabilities.pointer,
-                                  q: HeadMatrix(s.rotatedQuery.pointer, stride: Q), k: HeadMatrix(s.rotatedKey.pointer, stride: K),
-                                  v: HeadMatrix(s.value.pointer, stride: K), batch: batch, shape: attentionShape(layer: l))
-        ropeBackward(dRotatedQuery, positions: pos, table: rope(for: l), N: N, heads: H)
-        ropeBackward(dRotatedKey, positions: pos, table: rope(for: l), N: N, heads: G)
-        var (dQuery, dKey) = (UnsafePointer(dRotatedQuery), UnsafePointer(dRotatedKey))
-        if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm {
-            let dq = a.dQuery.zeroed(N * Q), dk = a.dKey.zeroed(N * K)
-            rmsNormBackward(dinp: dq, dweight: g?.queryNorm, dout: dRotatedQuery, inp: s.query.pointer,
-                            weight: queryNorm, rstd: s.queryRstd.pointer, N: N * H, C: D)
-            rmsNormBackward(dinp: dk, dweight: g?.keyNorm, dout: dRotatedKey, inp: s.key.pointer,
-                            weight: keyNorm, rstd: s.keyRstd.pointer, N: N * G, C: D)
-            (dQuery, dKey) = (UnsafePointer(dq), UnsafePointer(dk))
-        }
+        linearBackward(dinp: dAttention, dweight: g?.attentionOutput, dbias: g?.attentionOutputBias, dout: dProjected,
+                       inp: s.attention.pointer, weight: w.attentionOutput, layout: layout, N: N, I: Q, O: C)
+        let (q, k, v) = queryKeyValue(s)
         let dNorm1 = a.dNorm.zeroed(N * C)
-        linearBackward(dinp: dNorm1, dweight: g?.query, dbias: g?.queryBias, dout: dQuery, inp: s.norm1.pointer, weight: w.query,
-                       layout: .outputMajor, N: N, I: C, O: Q)
-        linearBackward(dinp: dNorm1, dweight: g?.key, dbias: g?.keyBias, dout: dKey, inp: s.norm1.pointer, weight: w.key,
-                       layout: .outputMajor, N: N, I: C, O: K)
-        linearBackward(dinp: dNorm1, dweight: g?.value, dbias: g?.valueBias, dout: dValue, inp: s.norm1.pointer, weight: w.value,
-                       layout: .outputMajor, N: N, I: C, O: K)
-        rmsNormBackward(dinp: dResidual, dweight: g?.attentionNorm, dout: dNorm1, inp: x, weight: w.attentionNorm,
-                        rstd: s.rstd1.pointer, N: N, C: C)
+        let scratch = a.attentionScratch.zeroed(batch.maxLength * batch.maxLength)
+        if c.conv1DProjections {
+            let dqkv = a.dQKV.zeroed(N * (Q + 2 * K)), stride = Q + 2 * K
+            attentionBackward(dq: HeadMatrix(dqkv, stride: stride), dk: HeadMatrix(dqkv + Q, stride: stride),
+                              dv: HeadMatrix(dqkv + Q + K, stride: stride), scratch: scratch,
+                              dout: HeadMatrix(dAttention, stride: Q), probs: s.probabilities.pointer,
+                              q: q, k: k, v: v, batch: batch, shape: attentionShape(layer: l))
+            linearBackward(dinp: dNorm1, dweight: g?.query, dbias: g?.queryBias, dout: dqkv, inp: s.norm1.pointer, weight: w.query,
+                           layout: .inputMajor, N: N, I: C, O: Q + 2 * K)
+        } else {
+            let dRotatedQuery = a.dRotatedQuery.zeroed(N * Q), dRotatedKey = a.dRotatedKey.zeroed(N * K)
+            let dValue = a.dValue.zeroed(N * K)
+            attentionBackward(dq: HeadMatrix(dRotatedQuery, stride: Q), dk: HeadMatrix(dRotatedKey, stride: K),
+                              dv: HeadMatrix(dValue, stride: K), scratch: scratch,
+                              dout: HeadMatrix(dAttention, stride: Q), probs: s.probabilities.pointer,
+                              q: q, k: k, v: v, batch: batch, shape: attentionShape(layer: l))
+            if c.positions == .rotary {
+                ropeBackward(dRotatedQuery, positions: pos, table: rope(for: l), N: N, heads: H)
+                ropeBackward(dRotatedKey, positions: pos, table: rope(for: l), N: N, heads: G)
+            }
+            var (dQuery, dKey) = (UnsafePointer(dRotatedQuery), UnsafePointer(dRotatedKey))
+            if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm {
+                let dq = a.dQuery.zeroed(N * Q), dk = a.dKey.zeroed(N * K)
+                rmsNormBackward(dinp: dq, dweight: g?.queryNorm, dout: dRotatedQuery, inp: s.query.pointer,
+                                weight: queryNorm, rstd: s.queryRstd.pointer, N: N * H, C: D)
+                rmsNormBackward(dinp: dk, dweight: g?.keyNorm, dout: dRotatedKey, inp: s.key.pointer,
+                                weight: keyNorm, rstd: s.keyRstd.pointer, N: N * G, C: D)
+                (dQuery, dKey) = (UnsafePointer(dq), UnsafePointer(dk))
+            }
+            linearBackward(dinp: dNorm1, dweight: g?.query, dbias: g?.queryBias, dout: dQuery, inp: s.norm1.pointer, weight: w.query,
+                           layout: .outputMajor, N: N, I: C, O: Q)
+            linearBackward(dinp: dNorm1, dweight: g?.key, dbias: g?.keyBias, dout: dKey, inp: s.norm1.pointer, weight: w.key!,
+                           layout: .outputMajor, N: N, I: C, O: K)
+            linearBackward(dinp: dNorm1, dweight: g?.value, dbias: g?.valueBias, dout: dValue, inp: s.norm1.pointer, weight: w.value!,
+                           layout: .outputMajor, N: N, I: C, O: K)
+        }
+        norm(w.attentionNorm, bias: w.attentionNormBias).backward(
+            dinp: dResidual, dweight: g?.attentionNorm, dbias: g?.attentionNormBias, dout: dNorm1, inp: x,
+            statistics: s.statistics1.pointer, N: N, C: C)
     }
+}
+
+/// What backward needs to know about the forward it follows.
+struct ForwardRecord {
+    let batch: RaggedBatch
+    let head: HeadRequest
+    let positions: [Int32]
 }

@@ -208,7 +208,7 @@ extension DecoderConfig {
             try c.require("attention_bias", isOneOf: ["false"], because: "Llama's attention_bias also puts a bias on o_proj, which is not implemented")
             self = .llama(modelType == "qwen2" ? .qwen2 : .llama, layers: common.layers, width: width, heads: heads,
                           kvHeads: common.kvHeads, headSize: headSize, feedForwardWidth: common.feedForward,
-                          vocabularySize: common.vocabulary, context: common.context, rmsNormEpsilon: common.epsilon,
+                          vocabularySize: common.vocabulary, context: common.context, normEpsilon: common.epsilon,
                           ropeBase: rope.base, attentionBias: modelType == "qwen2",
                           tiedHead: try c.bool("tie_word_embeddings", default: false))
             ropeLinearScaling = rope.linearScaling
@@ -220,7 +220,7 @@ extension DecoderConfig {
             let rope = try c.rope(defaultBase: 1_000_000)
             self = .gemma3(layers: common.layers, width: width, heads: heads, kvHeads: common.kvHeads, headSize: headSize,
                            feedForwardWidth: common.feedForward, vocabularySize: common.vocabulary, context: common.context,
-                           rmsNormEpsilon: common.epsilon, globalRopeBase: rope.base,
+                           normEpsilon: common.epsilon, globalRopeBase: rope.base,
                            slidingWindow: try c.int("sliding_window", default: 512))
             ropeLinearScaling = rope.linearScaling
             localRopeBase = try c.float("rope_local_base_freq", default: 10_000)
