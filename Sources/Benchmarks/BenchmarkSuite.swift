@@ -29,6 +29,8 @@ public enum BenchmarkSuite {
     public static let gemmaPEZStep = "gemma3-270m/pez-step"
     public static let gemmaRLPrompt = ["gemma3-270m/rlprompt-reward", "gemma3-270m/rlprompt-reward-recompute", "gemma3-270m/rlprompt-step"]
     public static let gemmaGCGStep = "gemma3-270m/gcg-step"
+    /// The same classification forward on Qwen2.5-Coder 0.5B (the Llama family: SwiGLU, QKV biases, untied head).
+    public static let qwenClassify = "qwen2.5-coder-0.5b/classify"
     /// Gemma workloads by name, built on the loaded model and batch. Extension point: a new Gemma workload
     /// (e.g. "gemma3-270m/pez-step") adds its name and constructor here and conforms to `Workload`.
     static let gemmaCatalog: [(name: String, make: (DecoderModel, GemmaClassifyBatch) throws -> any Workload)] = [
@@ -47,7 +49,7 @@ public enum BenchmarkSuite {
     ]
 
     public static var knownWorkloads: [String] {
-        GPT2Workload.Kind.allCases.map(\.rawValue) + [sgemm] + gemmaCatalog.map(\.name)
+        GPT2Workload.Kind.allCases.map(\.rawValue) + [sgemm] + gemmaCatalog.map(\.name) + [qwenClassify]
     }
     public static let defaultWorkloads = GPT2Workload.Kind.allCases.map(\.rawValue) + [sgemm, gemmaClassify, gemmaPEZStep]
 
@@ -137,6 +139,22 @@ public enum BenchmarkSuite {
                 results.append(result)
                 progress(.finished(result))
             }
+        }
+
+        // Qwen2.5-Coder 0.5B.
+        if wanted.contains(qwenClassify) {
+            let path = ProcessInfo.processInfo.environment["LEGIBLE_QWEN_GGUF"] ?? "models/qwen2.5-coder-0.5b/qwen2.5-coder-0.5b-instruct.gguf"
+            guard FileManager.default.fileExists(atPath: path) else {
+                progress(.skipped(workload: qwenClassify, reason: "no model at \(path) (scripts/fetch-model qwen2.5-coder-0.5b)"))
+                return results
+            }
+            let url = URL(fileURLWithPath: path)
+            progress(.preparing("Qwen2.5-Coder 0.5B from \(url.lastPathComponent)"))
+            let model = try DecoderModel.load(gguf: url)
+            let input = try GemmaClassifyBatch.load(anyGGUF: url, sentences: GemmaBenchmarkFiles.sentences())
+            let result = try time(try GemmaClassifyWorkload(model: model, input: input, name: qwenClassify))
+            results.append(result)
+            progress(.finished(result))
         }
         return results
     }

@@ -35,6 +35,8 @@ public struct GemmaClassifyBatch: Sendable {
 
     public var ids: [[Int32]]
     public var note: String?
+    /// The label words' ids in this batch's vocabulary (Gemma's unless loaded for another model).
+    public var labelIds: [Int32] = verbalizer
 
     /// The first `count` sentences of an SST-2 TSV (header `sentence\tlabel`), formatted and tokenized with
     /// the GGUF's own tokenizer (beginning-of-sequence token first, as transformers adds it).
@@ -47,6 +49,26 @@ public struct GemmaClassifyBatch: Sendable {
             .map { line in String(line.split(separator: "\t", omittingEmptySubsequences: false)[0]) + suffix }
         let tokenizer = try SentencePieceTokenizer(ggufFile: gguf)
         return GemmaClassifyBatch(ids: texts.map { tokenizer.encode($0, addSpecial: true) }, note: nil)
+    }
+
+    /// The same sentences for any GGUF model, tokenized by its own tokenizer (with its beginning-of-sequence token
+    /// if it adds one), with the ids of " great" and " terrible" in its vocabulary.
+    public static func load(anyGGUF gguf: URL, sentences: URL?, count: Int = 32) throws -> GemmaClassifyBatch {
+        let tokenizer = try GGUFTokenizer.load(gguf)
+        let labelIds = [" great", " terrible"].map { tokenizer.encode($0) }
+        guard labelIds.allSatisfy({ $0.count == 1 }) else { throw TokenizerError.unsupported(path: gguf.path, reason: "a label word is not one token") }
+        guard let sentences else {
+            var batch = synthetic(count: count, note: "synthetic token ids (lengths 20-40): no SST-2 test.tsv found")
+            batch.labelIds = labelIds.map { $0[0] }
+            return batch
+        }
+        let texts = try String(contentsOf: sentences, encoding: .utf8)
+            .split(whereSeparator: \.isNewline).dropFirst().prefix(count)
+            .map { line in String(line.split(separator: "\t", omittingEmptySubsequences: false)[0]) + suffix }
+        let ids = texts.map { tokenizer.encode($0, addSpecial: true) }
+        var batch = GemmaClassifyBatch(ids: ids, note: nil)
+        batch.labelIds = labelIds.map { $0[0] }
+        return batch
     }
 
     /// Fixed pseudo-random ids of lengths 20…40, for when the sentences are not at hand.
@@ -67,18 +89,20 @@ public final class GemmaClassifyWorkload: Workload {
     let inputs: FloatBuffer   // (N, C)
     public let note: String?
 
-    public init(model: DecoderModel, input: GemmaClassifyBatch) throws {
-        self.model = model
+    let labelCount: Int
+    public let name: String
+
+    public init(model: DecoderModel, input: GemmaClassifyBatch, name: String = "gemma3-270m/classify") throws {
+        self.model = model; self.name = name; labelCount = input.labelIds.count
         batch = try DecoderModel.batch(for: input.ids)
         flatIds = input.ids.flatMap { $0 }
-        head = .lastTokens(of: batch, vocabulary: GemmaClassifyBatch.verbalizer)
+        head = .lastTokens(of: batch, vocabulary: input.labelIds)
         inputs = FloatBuffer(count: batch.tokenCount * model.width)
         let lengths = input.ids.map(\.count)
         let range = "lengths \(lengths.min()!)-\(lengths.max()!), \(batch.tokenCount) tokens"
         note = input.note.map { "\($0); \(range)" } ?? range
     }
 
-    public var name: String { "gemma3-270m/classify" }
     public var B: Int { batch.count }
     public var T: Int { batch.maxLength }
     public var examples: Int? { batch.count }
@@ -91,7 +115,7 @@ public final class GemmaClassifyWorkload: Workload {
         let Q = Double(c.heads * c.headSize), K = Double(c.kvHeads * c.headSize)
         let linear = 2 * N * C * (Q + 2 * K) + 2 * N * Q * C + 4 * N * C * F + 2 * N * F * C
         let attention = batch.lengths.reduce(0.0) { $0 + 4 * Double($1 * $1) * Q }
-        let head = 2 * Double(batch.count) * C * Double(GemmaClassifyBatch.verbalizer.count)
+        let head = 2 * Double(batch.count) * C * Double(labelCount)
         return Double(c.layers) * (linear + attention) + head
     }
 
