@@ -11,7 +11,7 @@ import Tuning
 
 /// GPT-2 of width 4 over the byte tokenizer's 257 tokens; two-token prompts, and a policy of hidden width 3: what
 /// the seed states were written for. Batches, samples and candidates are small to keep a step fast.
-let model = try! GPT2(randomWeightsFor: GPT2Config(layers: 1, heads: 1, width: 4, positions: 64, vocabularySize: 257), seed: 1)
+let model = try! DecoderModel(randomWeightsFor: GPT2Config(layers: 1, heads: 1, width: 4, positions: 64, vocabularySize: 257), seed: 1)
 let configurations: [TuningConfiguration] = TuningMethod.allCases.map { method in
     var configuration = TuningConfiguration(method: method)
     configuration.promptLength = 2

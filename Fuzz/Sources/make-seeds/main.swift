@@ -88,7 +88,7 @@ func gguf(metadata: [(String, GGUFValue)], tensors: [(name: String, dimensions: 
 }
 
 /// A tiny Gemma 3 (1 layer, C 8, 2 query heads and 1 key-value head of 4, F 16) with its 6-token vocabulary.
-let gemma = Gemma3Config(layers: 1, width: 8, heads: 2, kvHeads: 1, headSize: 4, feedForwardWidth: 16, vocabularySize: 6,
+let gemma = DecoderConfig.gemma3(layers: 1, width: 8, heads: 2, kvHeads: 1, headSize: 4, feedForwardWidth: 16, vocabularySize: 6,
                          context: 64, slidingWindow: 4)
 let gemmaMetadata: [(String, GGUFValue)] = [
     ("general.architecture", .string("gemma3")),
@@ -115,9 +115,31 @@ let gemmaMetadata: [(String, GGUFValue)] = [
     ("tokenizer.ggml.add_space_prefix", .bool(false)),
 ]
 
-/// Every tensor of the tiny Gemma 3 with small distinct values, each stored as `type(name)`.
+/// A tiny Qwen2 (QKV biases, an untied head) and a tiny Llama (tied, linear RoPE scaling, q/k permuted on load).
+let qwen2 = DecoderConfig.llama(.qwen2, layers: 1, width: 8, heads: 2, kvHeads: 1, headSize: 4, feedForwardWidth: 16,
+                                vocabularySize: 6, context: 64, attentionBias: true, tiedHead: false)
+let llama = DecoderConfig.llama(layers: 1, width: 8, heads: 2, kvHeads: 1, headSize: 4, feedForwardWidth: 16,
+                                vocabularySize: 6, context: 64)
+func llamaMetadata(_ architecture: String, extra: [(String, GGUFValue)] = []) -> [(String, GGUFValue)] {
+    [("general.architecture", .string(architecture))]
+        + [("context_length", 64), ("embedding_length", 8), ("block_count", 1), ("feed_forward_length", 16),
+           ("attention.head_count", 2), ("attention.head_count_kv", 1)].map { ("\(architecture).\($0.0)", GGUFValue.uint32(UInt32($0.1))) }
+        + [("\(architecture).attention.layer_norm_rms_epsilon", .float32(1e-6)), ("\(architecture).rope.freq_base", .float32(10_000)),
+           ("tokenizer.ggml.model", .string("gpt2")),
+           ("tokenizer.ggml.tokens", .array(.string, ["a", "b", "c", "Ġa", "<|endoftext|>", "ab"].map { .string($0) })),
+           ("tokenizer.ggml.token_type", .array(.int32, [1, 1, 1, 1, 3, 1].map { .int32($0) })),
+           ("tokenizer.ggml.merges", .array(.string, [.string("a b")])),
+           ("tokenizer.ggml.eos_token_id", .uint32(4))]
+        + extra
+}
+
+/// Every tensor of a tiny model with small distinct values, each stored as `type(name)`.
 func gemmaTensors(_ type: (String) -> GGMLType) -> [(name: String, dimensions: [Int], type: GGMLType, data: [UInt8])] {
-    gemma.parameterLayout.entries.enumerated().map { i, entry in
+    tensors(of: gemma, type)
+}
+
+func tensors(of config: DecoderConfig, _ type: (String) -> GGMLType) -> [(name: String, dimensions: [Int], type: GGMLType, data: [UInt8])] {
+    config.parameterLayout.entries.enumerated().map { i, entry in
         let values = (0..<entry.count).map { Float(($0 * 7 + i) % 11 - 5) / 50 }
         let t = type(entry.name)
         let data: [UInt8]
@@ -132,12 +154,16 @@ func gemmaTensors(_ type: (String) -> GGMLType) -> [(name: String, dimensions: [
 }
 
 func ggufSeed(_ name: String, _ bytes: [UInt8]) {
-    mustRead(name) { _ = try Gemma3.load(gguf: scratchFile(bytes, "seed.gguf")) }
+    mustRead(name) { _ = try DecoderModel.load(gguf: scratchFile(bytes, "seed.gguf")) }
     seed("gguf", name, [bytes])
 }
 ggufSeed("gemma3-f32.gguf", gguf(metadata: gemmaMetadata, tensors: gemmaTensors { _ in .f32 }))
 ggufSeed("gemma3-f16-bf16.gguf", gguf(metadata: gemmaMetadata + [("general.alignment", .uint32(64))],
                                       tensors: gemmaTensors { $0.contains("norm") ? .bf16 : .f16 }, alignment: 64))
+ggufSeed("qwen2-f32.gguf", gguf(metadata: llamaMetadata("qwen2"), tensors: tensors(of: qwen2) { _ in .f32 }))
+ggufSeed("llama-linear-rope-f16.gguf", gguf(metadata: llamaMetadata("llama", extra: [("llama.rope.scaling.type", .string("linear")),
+                                                                                   ("llama.rope.scaling.factor", .float32(2))]),
+                                            tensors: tensors(of: llama) { _ in .f16 }))
 // A byte-level BPE vocabulary (Qwen2's kind): 256 byte tokens, merges, control and user-defined tokens.
 do {
     func byteCharacter(_ byte: Int) -> String {
