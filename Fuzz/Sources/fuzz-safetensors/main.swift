@@ -1,4 +1,5 @@
-// Fuzz target: a Hugging Face GPT-2 folder, config.json and model.safetensors, read as Legible loads it. The input
+// Fuzz target: a Hugging Face folder, config.json and model.safetensors, read as Legible loads it (GPT-2, or the
+// Llama family and Gemma 3 by config.json's model_type; seeds for GPT-2 and Qwen2). The input
 // is `config.json <partSeparator> model.safetensors`; without a separator it is the safetensors file alone. A model
 // that loads is run.
 import Foundation
@@ -18,7 +19,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             allowingErrors { _ = try file.floats(name, expectedShape: entry.shape) }
         }
     }
-    allowingErrors { exercise(try GPT2.load(directory: weights.deletingLastPathComponent())) }
+    allowingErrors { exercise(try ModelLoader.load(weights.deletingLastPathComponent())) }
     return 0
 }
 

@@ -227,11 +227,24 @@ let gpt2ConfigInFull = json(["n_layer": 1, "n_head": 2, "n_embd": 4, "n_position
 func safetensorsSeed(_ name: String, _ parts: [[UInt8]]) {
     Scratch.write(parts[0], to: "gpt2/config.json")
     Scratch.write(parts[1], to: "gpt2/model.safetensors")
-    mustRead(name) { _ = try GPT2.load(directory: Scratch.folder.appendingPathComponent("gpt2")) }
+    mustRead(name) { _ = try ModelLoader.load(Scratch.folder.appendingPathComponent("gpt2")) }
     seed("safetensors", name, parts)
 }
 let gpt2Entries = gpt2.parameterLayout.entries
 safetensorsSeed("gpt2-f32", [gpt2Config, safetensors(gpt2Entries.map { ($0.name, $0.shape, "F32") })])
+// A Hugging Face Qwen2 folder (1 layer, width 8, 2 query heads and 1 key-value head of 4, F 16, 6 tokens, untied head).
+let qwen2Config = json(["model_type": "qwen2", "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1,
+                        "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 6, "max_position_embeddings": 64,
+                        "rms_norm_eps": 1e-6, "rope_parameters": ["rope_type": "default", "rope_theta": 1e6],
+                        "tie_word_embeddings": false, "hidden_act": "silu", "use_sliding_window": false])
+let qwen2Tensors: [(String, [Int], String)] = [("model.embed_tokens.weight", [6, 8], "F32"), ("model.norm.weight", [8], "F32"),
+                                               ("lm_head.weight", [6, 8], "BF16")]
+    + [("input_layernorm.weight", [8]), ("self_attn.q_proj.weight", [8, 8]), ("self_attn.q_proj.bias", [8]),
+       ("self_attn.k_proj.weight", [4, 8]), ("self_attn.k_proj.bias", [4]), ("self_attn.v_proj.weight", [4, 8]),
+       ("self_attn.v_proj.bias", [4]), ("self_attn.o_proj.weight", [8, 8]), ("post_attention_layernorm.weight", [8]),
+       ("mlp.gate_proj.weight", [16, 8]), ("mlp.up_proj.weight", [16, 8]), ("mlp.down_proj.weight", [8, 16])]
+      .map { ("model.layers.0." + $0.0, $0.1, "F16") }
+safetensorsSeed("qwen2-hugging-face", [qwen2Config, safetensors(qwen2Tensors)])
 // As transformers saves it: the `transformer.` prefix, causal-mask buffers, half precision, metadata.
 safetensorsSeed("gpt2-transformers-f16", [
     gpt2ConfigInFull,
