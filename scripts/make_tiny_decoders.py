@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tiny random Llama-family decoders in real Hugging Face format, their GGUF twins, and what transformers computes.
 
-  python scripts/make_tiny_decoders.py
+  python scripts/make_tiny_decoders.py [tiny-qwen2] [tiny-llama] [tiny-gemma3]   (no names: all three)
 
 Writes into Tests/ModelsTests/Fixtures/ (each folder is deleted and written afresh):
 
@@ -16,6 +16,19 @@ Writes into Tests/ModelsTests/Fixtures/ (each folder is deleted and written afre
   tiny-llama.gguf    the same (bf16-rounded) values as float32 tensors, written the way convert_hf_to_gguf.py's
                      LlamaModel writes them: attn_q / attn_k rows permuted by LlamaModel.permute (per head, the
                      rotary halves interleaved), no output.weight (tied), llama.rope.scaling.* keys.
+  tiny-gemma3/       Gemma3TextConfig (model_type "gemma3_text", Gemma3ForCausalLM): vocab 96, width 32, feed-forward
+                     64, 3 layers, 4 query heads, 2 key/value heads, head size 8, context 64, sliding window 4,
+                     layer_types [sliding, full, sliding] (sliding_window_pattern 2), query_pre_attn_scalar 16 (not
+                     head size 8: scores are scaled by 1/4, not 1/sqrt(8)), RoPE base 1e6 on full-attention layers and
+                     10000 on sliding ones, RMSNorm eps 1e-6, gelu_pytorch_tanh, no soft-capping, tied head; float32.
+                     save_pretrained: config.json, generation_config.json, model.safetensors (one file). No GGUF twin.
+                     transformers 5 writes the RoPE bases as rope_parameters {"full_attention": {...},
+                     "sliding_attention": {...}} and the pattern as the layer_types list; it also writes
+                     "sliding_window_pattern" and "_sliding_window_pattern" (the script passes
+                     sliding_window_pattern=2 so that they agree with layer_types; without it config.json would say
+                     "_sliding_window_pattern": 6).
+                     The sliding mask is transformers' kv > q - sliding_window: each query sees itself and the 3
+                     tokens before it, so ids0 (11 tokens) and ids1 (5 tokens) are both cut.
 
   GGUF metadata, in the order convert_hf_to_gguf.py writes it:
     general.architecture, general.type ("model"), general.name,
@@ -34,17 +47,23 @@ Writes into Tests/ModelsTests/Fixtures/ (each folder is deleted and written afre
   Each folder's reference.safetensors (float32; ids stored as float32), from the float32 model with eager attention:
     ids0 (11,), ids1 (5,)            seeded random ids
     logits0 (11, 96), logits1 (5, 96)    logits at every position, each sequence run on its own
-    grad.inputs_embeds (11, 32)      embed_tokens(ids0)
+    grad.inputs_embeds (11, 32)      embed_tokens(ids0); for Gemma 3 that is the SCALED embedding, the table row times
+                                     sqrt(32) rounded to float32 (5.656854), what the first layer is fed
     grad.target (1,)                 a seeded random id
     grad.d_inputs (11, 32)           d cross_entropy(logits at the LAST position, target) / d inputs_embeds
   For tiny-llama every number is computed in float32 from the bf16-rounded weights, so loading the bf16 shards
   back in float32 reproduces it exactly.
 
 Random init (seeded): embeddings N(0, 0.4^2), linear weights N(0, 1/fan_in), RMSNorm gains 1 + 0.1 N(0, 1),
-biases 0.1 N(0, 1). The script checks its own output: the GGUF twins read back with gguf.GGUFReader (and, for
-llama, un-permuted) equal the Hugging Face tensors bit for bit; transformers loads each folder back (and each
-GGUF, through its own GGUF loader and un-permutation, with the GGUF's rope.scaling keys put back into the config
-by hand because transformers' GGUF loader drops them) and reproduces the reference logits.
+biases 0.1 N(0, 1). Gemma's RMSNorm multiplies by 1 + w, so there the stored w is 0.1 N(0, 1) (the same gains); that
+covers input/post_attention/pre_feedforward/post_feedforward_layernorm, q_norm, k_norm and the final norm.
+The script checks its own output: the GGUF twins read back with gguf.GGUFReader (and, for llama, un-permuted)
+equal the Hugging Face tensors bit for bit; transformers loads each folder back (and each GGUF, through its own GGUF
+loader and un-permutation, with the GGUF's rope.scaling keys put back into the config by hand because
+transformers' GGUF loader drops them) and reproduces the reference logits. For tiny-gemma3 it also
+checks that the Gemma-specific settings matter: the logits move when the window is widened to 64, when
+query_pre_attn_scalar is set to the head size, when the two RoPE bases are swapped, when every layer is sliding, and
+when the embeddings are fed unscaled (the maximum differences are printed).
 Run with the project's venv (torch, transformers 5, gguf, safetensors, accelerate). Takes a few seconds.
 """
 import copy
@@ -52,13 +71,15 @@ import json
 import math
 import pathlib
 import shutil
+import sys
 
 import gguf
 import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
-from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+from transformers import (AutoModelForCausalLM, Gemma3ForCausalLM, Gemma3TextConfig, LlamaConfig, LlamaForCausalLM,
+                          Qwen2Config, Qwen2ForCausalLM)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "Tests" / "ModelsTests" / "Fixtures"
@@ -83,7 +104,17 @@ def llama_config():
                        rms_norm_eps=1e-6, tie_word_embeddings=True, attention_bias=False)
 
 
-def build(cls, config, seed, bf16):
+def gemma3_config():
+    return Gemma3TextConfig(**{**SHAPES, "num_hidden_layers": 3}, head_dim=8, sliding_window=4,
+                            layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+                            sliding_window_pattern=2, query_pre_attn_scalar=16,
+                            rope_parameters={"full_attention": {"rope_type": "default", "rope_theta": 1e6},
+                                             "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}},
+                            rms_norm_eps=1e-6, hidden_activation="gelu_pytorch_tanh", final_logit_softcapping=None,
+                            attn_logit_softcapping=None, tie_word_embeddings=True)
+
+
+def build(cls, config, seed, bf16, norm_offset=1.0):
     torch.manual_seed(seed)
     model = cls._from_config(config, attn_implementation="eager", dtype=torch.float32).eval()
     g = torch.Generator().manual_seed(seed)
@@ -91,7 +122,7 @@ def build(cls, config, seed, bf16):
         for name, p in model.named_parameters():  # a tied head appears once, as embed_tokens
             noise = torch.randn(p.shape, generator=g)
             if name.endswith("norm.weight"):
-                p.copy_(1 + 0.1 * noise)
+                p.copy_(norm_offset + 0.1 * noise)
             elif name.endswith(".bias"):
                 p.copy_(0.1 * noise)
             elif "embed_tokens" in name:
@@ -231,13 +262,7 @@ def check_gguf(path, model, arch, written):
 
 def check_transformers(folder, gguf_path, model, ref, cls):
     """transformers loads the folder (and, separately, the GGUF) back and reproduces the reference."""
-    loaded = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32,
-                                                  attn_implementation="eager").eval()
-    assert type(loaded) is cls, type(loaded)
-    with torch.no_grad():
-        for k in range(len(LENGTHS)):
-            logits = loaded(input_ids=ref[f"ids{k}"].long()[None]).logits[0]
-            assert torch.equal(logits, ref[f"logits{k}"]), (folder.name, k, (logits - ref[f"logits{k}"]).abs().max())
+    check_folder(folder, ref, cls)
     # transformers' own GGUF loader un-permutes attn_q / attn_k for llama (LlamaTensorProcessor); its weights must
     # be the Hugging Face ones. It ignores llama.rope.scaling.* (its config gets plain RoPE), so for the llama twin
     # the logits are compared after putting the GGUF's scaling into the config by hand.
@@ -267,15 +292,87 @@ def check_transformers(folder, gguf_path, model, ref, cls):
     return gguf_rope
 
 
-def make(name, cls, config, arch, seed, bf16):
+def check_folder(folder, ref, cls):
+    """transformers loads the folder back and reproduces the reference logits exactly."""
+    loaded = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32,
+                                                  attn_implementation="eager").eval()
+    assert type(loaded) is cls, type(loaded)
+    with torch.no_grad():
+        for k in range(len(LENGTHS)):
+            logits = loaded(input_ids=ref[f"ids{k}"].long()[None]).logits[0]
+            assert torch.equal(logits, ref[f"logits{k}"]), (folder.name, k, (logits - ref[f"logits{k}"]).abs().max())
+    return loaded
+
+
+def check_gemma3(folder, model, ref):
+    """What tiny-gemma3 must exercise: config.json as saved, the scaled embeddings, and that each Gemma-specific
+    setting changes the logits."""
+    config = model.config
+    saved = json.loads((folder / "config.json").read_text())
+    assert saved["model_type"] == "gemma3_text" and saved["architectures"] == ["Gemma3ForCausalLM"], saved
+    assert saved["layer_types"] == ["sliding_attention", "full_attention", "sliding_attention"], saved
+    assert saved["sliding_window"] == 4 and saved["query_pre_attn_scalar"] == 16 and saved["head_dim"] == 8, saved
+    assert saved["rope_parameters"] == {"full_attention": {"rope_theta": 1e6, "rope_type": "default"},
+                                        "sliding_attention": {"rope_theta": 10000.0, "rope_type": "default"}}, saved
+    assert saved["final_logit_softcapping"] is None and saved["attn_logit_softcapping"] is None, saved
+    assert saved["tie_word_embeddings"] is True and saved["hidden_activation"] == "gelu_pytorch_tanh", saved
+    tensors = load_file(str(folder / "model.safetensors"))
+    assert "lm_head.weight" not in tensors and all(t.dtype == torch.float32 for t in tensors.values())
+    norms = [k for k in tensors if k.endswith("norm.weight")]
+    assert len(norms) == 6 * config.num_hidden_layers + 1, norms
+    assert all(tensors[k].abs().max() > 0.05 for k in norms), "Gemma stores w for a gain of 1 + w"
+    # grad.inputs_embeds is the scaled embedding: table row times sqrt(hidden) rounded to float32, product in float32.
+    ids0 = ref["ids0"].long()
+    scale = torch.tensor(config.hidden_size ** 0.5, dtype=torch.float32)
+    table = tensors["model.embed_tokens.weight"]
+    assert torch.equal(ref["grad.inputs_embeds"], table[ids0] * scale)
+    print(f"  embed scale (float32): {scale.item()!r}")
+    with torch.no_grad():
+        logits = model(inputs_embeds=ref["grad.inputs_embeds"][None]).logits[0]
+        assert torch.equal(logits, ref["logits0"])
+
+    def logits_with(label, change=None, unscaled=False):
+        variant = copy.deepcopy(config)
+        if change:
+            change(variant)
+        other = Gemma3ForCausalLM._from_config(variant, attn_implementation="eager", dtype=torch.float32).eval()
+        other.load_state_dict(model.state_dict())
+        with torch.no_grad():
+            diffs = []
+            for k in range(len(LENGTHS)):
+                ids = ref[f"ids{k}"].long()
+                if unscaled:
+                    out = other(inputs_embeds=table[ids][None]).logits[0]
+                else:
+                    out = other(input_ids=ids[None]).logits[0]
+                diffs.append((out - ref[f"logits{k}"]).abs().max().item())
+        print(f"  {label}: max |logits - reference| = {diffs[0]:.4g} (ids0), {diffs[1]:.4g} (ids1)")
+        assert diffs[0] > 1e-2, label
+        return diffs
+
+    def set_rope(c, full, sliding):
+        c.rope_parameters = {"full_attention": {"rope_type": "default", "rope_theta": full},
+                             "sliding_attention": {"rope_type": "default", "rope_theta": sliding}}
+
+    logits_with("sliding_window 64 (no cut)", lambda c: setattr(c, "sliding_window", 64))
+    logits_with("query_pre_attn_scalar 8 (= head_dim)", lambda c: setattr(c, "query_pre_attn_scalar", 8))
+    logits_with("RoPE bases swapped (full 1e4, sliding 1e6)", lambda c: set_rope(c, 10000.0, 1e6))
+    logits_with("RoPE base 1e6 everywhere", lambda c: set_rope(c, 1e6, 1e6))
+    logits_with("RoPE base 1e4 everywhere", lambda c: set_rope(c, 10000.0, 10000.0))
+    logits_with("every layer sliding", lambda c: setattr(c, "layer_types", ["sliding_attention"] * 3))
+    logits_with("embeddings not scaled by sqrt(32)", unscaled=True)
+    print(f"  config.json: {json.dumps(saved, sort_keys=True)}")
+
+
+def make(name, cls, config, arch, seed, bf16, norm_offset=1.0):
     print(f"{name}:")
     folder, gguf_path = FIXTURES / name, FIXTURES / f"{name}.gguf"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    model = build(cls, config, seed, bf16)
+    model = build(cls, config, seed, bf16, norm_offset)
     ref = reference(model, seed)
     if bf16:
-        saved = build(cls, config, seed, bf16).to(torch.bfloat16)
+        saved = build(cls, config, seed, bf16, norm_offset).to(torch.bfloat16)
         saved.save_pretrained(str(folder), max_shard_size=SHARD_BYTES)
         shards = sorted(folder.glob("model-*-of-*.safetensors"))
         assert len(shards) >= 2 and (folder / "model.safetensors.index.json").is_file(), list(folder.iterdir())
@@ -288,20 +385,35 @@ def make(name, cls, config, arch, seed, bf16):
     save_file(ref, str(folder / "reference.safetensors"), metadata={"source": f"scripts/make_tiny_decoders.py {name}"})
     for path in folder.glob("*.safetensors"):
         path.chmod(0o644)  # safetensors creates files readable by their owner only
-    written = write_gguf(gguf_path, model, arch)
-    fields = check_gguf(gguf_path, model, arch, written)
-    gguf_rope = check_transformers(folder, gguf_path, model, ref, cls)
-    print(f"  rope as transformers reads the GGUF: {gguf_rope}")
-    print(f"  GGUF metadata: {json.dumps(fields, default=str)}")
-    for path in sorted(folder.iterdir()) + [gguf_path]:
+    if arch is None:
+        check_folder(folder, ref, cls)
+        gguf_files = []
+    else:
+        written = write_gguf(gguf_path, model, arch)
+        fields = check_gguf(gguf_path, model, arch, written)
+        gguf_rope = check_transformers(folder, gguf_path, model, ref, cls)
+        print(f"  rope as transformers reads the GGUF: {gguf_rope}")
+        print(f"  GGUF metadata: {json.dumps(fields, default=str)}")
+        gguf_files = [gguf_path]
+    for path in sorted(folder.iterdir()) + gguf_files:
         print(f"  {path.relative_to(FIXTURES)}: {path.stat().st_size} bytes")
+    return model, ref
 
 
-def main():
+def main(names):
     torch.set_num_threads(1)
-    make("tiny-qwen2", Qwen2ForCausalLM, qwen2_config(), gguf.MODEL_ARCH.QWEN2, SEED, bf16=False)
-    make("tiny-llama", LlamaForCausalLM, llama_config(), gguf.MODEL_ARCH.LLAMA, SEED + 100, bf16=True)
+    known = ("tiny-qwen2", "tiny-llama", "tiny-gemma3")
+    names = names or known
+    assert set(names) <= set(known), f"unknown fixture in {names}; known: {known}"
+    if "tiny-qwen2" in names:
+        make("tiny-qwen2", Qwen2ForCausalLM, qwen2_config(), gguf.MODEL_ARCH.QWEN2, SEED, bf16=False)
+    if "tiny-llama" in names:
+        make("tiny-llama", LlamaForCausalLM, llama_config(), gguf.MODEL_ARCH.LLAMA, SEED + 100, bf16=True)
+    if "tiny-gemma3" in names:
+        model, ref = make("tiny-gemma3", Gemma3ForCausalLM, gemma3_config(), None, SEED + 200, bf16=False,
+                          norm_offset=0.0)
+        check_gemma3(FIXTURES / "tiny-gemma3", model, ref)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

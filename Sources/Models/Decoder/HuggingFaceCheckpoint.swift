@@ -160,6 +160,17 @@ struct HuggingFaceConfig {
 
     func string(_ key: String) -> String? { values[key] as? String }
 
+    /// RoPE base and linear factor of one `rope_parameters` object (`key` names it in errors).
+    func rope(in parameters: [String: Any], key: String, defaultBase: Float) throws -> (base: Float, linearScaling: Float) {
+        let base = try float("rope_theta", default: defaultBase, in: parameters)
+        let type = (parameters["rope_type"] ?? parameters["type"]) as? String ?? "default"
+        switch type {
+        case "default": return (base, 1)
+        case "linear": return (base, try float("factor", in: parameters))
+        default: throw ModelLoadError.invalidValue(key: "\(key).rope_type", value: type, expected: "default or linear (the RoPE scalings Legible implements)")
+        }
+    }
+
     /// RoPE base and linear factor from `rope_parameters` (transformers 5) or `rope_theta` and `rope_scaling`.
     /// Scaling types other than linear are refused.
     func rope(defaultBase: Float) throws -> (base: Float, linearScaling: Float) {
@@ -217,13 +228,22 @@ extension DecoderConfig {
             try c.require("final_logit_softcapping", isOneOf: [], because: "logit soft-capping is not implemented")
             try c.require("attn_logit_softcapping", isOneOf: [], because: "logit soft-capping is not implemented")
             try c.require("attention_bias", isOneOf: ["false"], because: "Gemma 3 has no attention biases")
-            let rope = try c.rope(defaultBase: 1_000_000)
+            // transformers 5 keys Gemma 3's RoPE by layer type; older configs give rope_theta and rope_local_base_freq.
+            let byLayerType = c.values["rope_parameters"] as? [String: Any]
+            let full = byLayerType?["full_attention"] as? [String: Any], sliding = byLayerType?["sliding_attention"] as? [String: Any]
+            let rope = try full.map { try c.rope(in: $0, key: "rope_parameters.full_attention", defaultBase: 1_000_000) }
+                ?? c.rope(defaultBase: 1_000_000)
+            let local = try sliding.map { try c.rope(in: $0, key: "rope_parameters.sliding_attention", defaultBase: 10_000) }
+            if let local, local.linearScaling != 1 {
+                throw ModelLoadError.invalidValue(key: "rope_parameters.sliding_attention.rope_type", value: "linear",
+                                                  expected: "default (scaling is implemented on the full-attention layers only)")
+            }
             self = .gemma3(layers: common.layers, width: width, heads: heads, kvHeads: common.kvHeads, headSize: headSize,
                            feedForwardWidth: common.feedForward, vocabularySize: common.vocabulary, context: common.context,
                            normEpsilon: common.epsilon, globalRopeBase: rope.base,
                            slidingWindow: try c.int("sliding_window", default: 512))
             ropeLinearScaling = rope.linearScaling
-            localRopeBase = try c.float("rope_local_base_freq", default: 10_000)
+            localRopeBase = try local?.base ?? c.float("rope_local_base_freq", default: 10_000)
             queryPreAttentionScalar = try c.float("query_pre_attn_scalar", default: Float(headSize))
             tiedHead = try c.bool("tie_word_embeddings", default: true)
             try readLayerPattern(c)

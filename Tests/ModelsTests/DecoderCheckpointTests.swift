@@ -1,7 +1,9 @@
-// The Llama family against transformers on tiny random checkpoints (scripts/make_tiny_decoders.py): a Qwen2 with
-// QKV biases and an untied head, a Llama with a tied head and linear RoPE scaling saved as bf16 shards, each
-// read both from its Hugging Face folder and from its GGUF twin (the Llama one with q/k permuted as llama.cpp
-// writes them). And the configuration values the engine does not implement, refused by name.
+// The decoder against transformers on tiny random checkpoints (scripts/make_tiny_decoders.py): a Qwen2 with QKV
+// biases and an untied head, a Llama with a tied head and linear RoPE scaling saved as bf16 shards, each read both
+// from its Hugging Face folder and from its GGUF twin (the Llama one with q/k permuted as llama.cpp writes them),
+// and a Gemma 3 folder as transformers 5 writes it (layer_types, RoPE bases per layer type, a sliding window that
+// cuts the sequence, query_pre_attn_scalar ≠ head_dim, norms stored as w for 1 + w). And the configuration values
+// the engine does not implement, refused by name.
 //
 // Tolerances: both sides run float32 on identical weights (bf16 widens to float32 exactly); the logits (|x| < ~10)
 // differ by summation order only, ~1e-6, so 1e-4 absolute; input gradients 1e-4 relative.
@@ -12,9 +14,10 @@ import Models
 import TestSupport
 import WeightFiles
 
-@Suite struct LlamaFamilyTests {
+@Suite struct DecoderCheckpointTests {
     enum Checkpoint: String, CaseIterable, CustomTestStringConvertible {
         case qwen2Folder = "tiny-qwen2", qwen2GGUF = "tiny-qwen2.gguf", llamaFolder = "tiny-llama", llamaGGUF = "tiny-llama.gguf"
+        case gemma3Folder = "tiny-gemma3"
         var testDescription: String { rawValue }
         var reference: String { rawValue.replacingOccurrences(of: ".gguf", with: "") + "/reference.safetensors" }
         func load() throws -> DecoderModel {
@@ -42,7 +45,7 @@ import WeightFiles
         let ids = try reference.floats("ids0").map { Int32($0) }
         let embedded = FloatBuffer(count: ids.count * C)
         try model.embed(ids, into: embedded.pointer)
-        #expect(embedded.array == inputs)  // unscaled embeddings: the rows as stored
+        #expect(embedded.array == inputs)  // the rows as stored (Gemma: times √C in float32, as transformers does)
         let batch = RaggedBatch(lengths: [ids.count])
         let logits = try model.forward(inputs: inputs, batch: batch, head: .lastTokens(of: batch))
         let (_, dLogits) = meanCrossEntropy(logits, targets: try reference.floats("grad.target").map { Int32($0) })
@@ -65,6 +68,11 @@ import WeightFiles
         #expect(qwen.heads == 4 && qwen.kvHeads == 2 && qwen.headSize == 8 && !qwen.scalesEmbeddings && !qwen.queryKeyNorm)
         #expect(llama.architecture == .llama && !llama.attentionBias && llama.tiedHead && llama.ropeLinearScaling == 2)
         #expect(llama.globalRopeBase == 10_000)
+        let gemma = try Checkpoint.gemma3Folder.load().config
+        #expect(gemma.architecture == .gemma3 && gemma.tiedHead && gemma.queryKeyNorm && gemma.sandwichNorms && gemma.feedForward == .geglu)
+        #expect(gemma.slidingWindow == 4 && gemma.slidingWindowPattern == 2 && gemma.queryPreAttentionScalar == 16)
+        #expect(gemma.globalRopeBase == 1_000_000 && gemma.localRopeBase == 10_000)
+        #expect((0..<3).map { gemma.isGlobal(layer: $0) } == [false, true, false])
     }
 
     // MARK: Refusals
@@ -99,6 +107,17 @@ import WeightFiles
         try expectRefusal(naming: "hidden_act") { $0["hidden_act"] = "gelu" }
         try expectRefusal(naming: "model_type") { $0["model_type"] = "mistral" }
         try expectRefusal(naming: "num_key_value_heads") { $0["num_key_value_heads"] = 3 }
+    }
+
+    @Test func aGemmaLayerPatternThatIsNotEveryNthLayerIsRefused() throws {
+        let source = fixtures.appendingPathComponent("tiny-gemma3")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("legible-gemma3-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: source, to: folder)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("config.json"))) as? [String: Any])
+        config["layer_types"] = ["full_attention", "sliding_attention", "sliding_attention"]
+        try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
+        #expect { try ModelLoader.load(folder) } throws: { "\($0)".contains("layer_types") }
     }
 
     @Test func theOlderRopeSpellingIsReadToo() throws {
