@@ -18,8 +18,8 @@ public final class GemmaGCGStepWorkload: Workload {
         var configuration = TuningConfiguration(method: .gcg)
         configuration.batchSize = sentences.count
         configuration.scrutability = 1
-        configuration.steps = .max
-        configuration.evaluateEvery = .max
+        configuration.steps = TuningConfiguration.stepLimit  // never reached: the benchmark times single steps
+        configuration.evaluateEvery = TuningConfiguration.stepLimit
         configuration.initialization = .text("Overall, the movie was")
         configuration.promptLength = tokenizer.encode("Overall, the movie was").count
         tuner = try GCGTuner(model: model, tokenizer: tokenizer,

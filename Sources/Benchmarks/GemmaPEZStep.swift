@@ -19,8 +19,8 @@ public final class GemmaPEZStepWorkload: Workload {
         configuration.method = .pez
         configuration.promptLength = promptLength
         configuration.batchSize = batchSize
-        configuration.steps = .max
-        configuration.evaluateEvery = .max
+        configuration.steps = TuningConfiguration.stepLimit  // never reached: the benchmark times single steps
+        configuration.evaluateEvery = TuningConfiguration.stepLimit
         tuner = try PromptTuner(model: model, tokenizer: tokenizer, data: TuningData(train: examples, dev: [], verbalizer: GemmaClassifyBatch.labelWords),
                                 configuration: configuration)
         lengths = examples.map { $0.length(promptLength: promptLength) }

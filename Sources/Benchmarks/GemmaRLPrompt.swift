@@ -69,8 +69,8 @@ public final class GemmaRLPromptStepWorkload: Workload {
         let examples = RLPromptBenchmarkSetup.examples(input)
         var configuration = TuningConfiguration(method: .rlprompt)
         configuration.batchSize = examples.count
-        configuration.steps = .max
-        configuration.evaluateEvery = .max
+        configuration.steps = TuningConfiguration.stepLimit  // never reached: the benchmark times single steps
+        configuration.evaluateEvery = TuningConfiguration.stepLimit
         tuner = try RLPromptTuner(model: model, tokenizer: tokenizer,
                                   data: TuningData(train: examples, dev: [], verbalizer: GemmaClassifyBatch.labelWords),
                                   configuration: configuration)
