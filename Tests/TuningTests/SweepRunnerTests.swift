@@ -1,6 +1,7 @@
 // Running a sweep in-process on the tiny model: a sweep stopped mid-run resumes that run and skips the
 // finished ones, ending where an uninterrupted sweep ends; a failing run does not stop the others.
 import Foundation
+import Models
 import Reports
 import Runs
 import Sweeps
@@ -20,10 +21,20 @@ struct SweepRunnerTests {
             """))
     }
 
-    func runner(_ folder: URL, _ plan: SweepPlan) throws -> SweepRunner {
+    func runner(_ folder: URL, _ plan: SweepPlan, model: (any CausalLM)? = nil) throws -> SweepRunner {
         let sweep = SweepDirectory(folder)
         try sweep.create(plan)
-        return SweepRunner(sweep: sweep, plan: plan, model: Tiny.model(), tokenizer: Tiny.tokenizer, modelName: "tiny", modelSHA256: "0")
+        return SweepRunner(sweep: sweep, plan: plan, model: model ?? Tiny.model(), tokenizer: Tiny.tokenizer, modelName: "tiny", modelSHA256: "0")
+    }
+
+    @Test func aModelWithAnUntiedHeadRunsTheFluencyTermInItsContextForm() throws {
+        let plan = try plan(data: Tiny.dataRoot(), methods: #""pez""#, scrutability: "0.5", steps: 2)
+        #expect(plan.runs.map(\.tuning.fluencyGradient) == [.full])
+        let runner = try runner(temporaryFolder("sweep-untied"), plan, model: Tiny.untied())
+        let outcome = try runner.run { _ in }
+        #expect(outcome.finished == [plan.runs[0].id] && outcome.failed.isEmpty)
+        let report = try SweepReport(loading: runner.sweep)
+        #expect(report.results.count == 1)
     }
 
     @Test func resumesAnInterruptedRunAndSkipsFinishedOnes() throws {
