@@ -40,7 +40,7 @@ extension DecoderModel {
             }
             for l in 0..<c.layers {
                 attentionInputs(layer: l, x: b.x.pointer, s: s, positions: pos, N: N)
-                var (q, k, v) = queryKeyValue(s)
+                var (q, k, v) = attention(layer: l).queryKeyValue(s)
                 if c.conv1DProjections {
                     // The cache takes rows of K contiguous floats: copy them out of the fused projection.
                     b.key.reserve(N * K); b.value.reserve(N * K)

@@ -87,75 +87,40 @@ public final class DecoderModel: CausalLM {
     public var lastHeadInputs: UnsafePointer<Float> { UnsafePointer(activations.head.normed.pointer) }
 
     // MARK: The block
+    // x → norm1 → attention → (sandwich norm) → + x = middle → norm2 → feed-forward → (sandwich norm) → + middle.
 
     func norm(_ weight: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?) -> Normalization {
         Normalization(config.normalization, weight: weight, bias: bias, epsilon: config.normEpsilon)
     }
 
-    /// Where attention reads the block's queries, keys and values: views into the fused projection, or the
-    /// rotated queries and keys and the values.
-    func queryKeyValue(_ s: DecoderActivations.Layer) -> (q: HeadMatrix, k: HeadMatrix, v: HeadMatrix) {
-        let (Q, K) = (config.heads * config.headSize, config.kvHeads * config.headSize)
-        if config.conv1DProjections {
-            let qkv = s.qkv.pointer, stride = Q + 2 * K
-            return (HeadMatrix(qkv, stride: stride), HeadMatrix(qkv + Q, stride: stride), HeadMatrix(qkv + Q + K, stride: stride))
-        }
-        return (HeadMatrix(s.rotatedQuery.pointer, stride: Q), HeadMatrix(s.rotatedKey.pointer, stride: K), HeadMatrix(s.value.pointer, stride: K))
+    func attention(layer l: Int) -> Attention {
+        Attention(config: config, weights: weights.blocks[l], rope: rope(for: l), shape: attentionShape(layer: l))
     }
 
-    /// Block l before attention: x (N, C) → norm → q (N, Q), k and v (N, K) with their biases, the per-head norms
-    /// if any, and RoPE on q and k; read them through queryKeyValue(s).
+    func feedForward(layer l: Int) -> FeedForward { FeedForward(config, weights: weights.blocks[l]) }
+
+    /// Block l before the attention core: x (N, C) → norm1 → the attention's queries, keys and values.
     func attentionInputs(layer l: Int, x: UnsafePointer<Float>, s: DecoderActivations.Layer, positions: UnsafePointer<Int32>, N: Int) {
-        let c = config, w = weights.blocks[l]
-        let (C, H, G, D, eps) = (c.width, c.heads, c.kvHeads, c.headSize, c.normEpsilon)
-        let (Q, K) = (H * D, G * D)
-        norm(w.attentionNorm, bias: w.attentionNormBias).forward(out: s.norm1.pointer, statistics: s.statistics1.pointer, inp: x, N: N, C: C)
-        if c.conv1DProjections {
-            linearForward(out: s.qkv.pointer, inp: s.norm1.pointer, weight: w.query, bias: w.queryBias, layout: .inputMajor, N: N, I: C, O: Q + 2 * K)
-            return
-        }
-        // Without per-head norms the projections land where RoPE rotates them in place.
-        let (query, key) = c.queryKeyNorm ? (s.query.pointer, s.key.pointer) : (s.rotatedQuery.pointer, s.rotatedKey.pointer)
-        linearForward(out: query, inp: s.norm1.pointer, weight: w.query, bias: w.queryBias, layout: .outputMajor, N: N, I: C, O: Q)
-        linearForward(out: key, inp: s.norm1.pointer, weight: w.key!, bias: w.keyBias, layout: .outputMajor, N: N, I: C, O: K)
-        linearForward(out: s.value.pointer, inp: s.norm1.pointer, weight: w.value!, bias: w.valueBias, layout: .outputMajor, N: N, I: C, O: K)
-        if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm {
-            rmsNormForward(out: s.rotatedQuery.pointer, rstd: s.queryRstd.pointer, inp: query, weight: queryNorm, N: N * H, C: D, eps: eps)
-            rmsNormForward(out: s.rotatedKey.pointer, rstd: s.keyRstd.pointer, inp: key, weight: keyNorm, N: N * G, C: D, eps: eps)
-        }
-        if c.positions == .rotary {
-            ropeForward(s.rotatedQuery.pointer, positions: positions, table: rope(for: l), N: N, heads: H)
-            ropeForward(s.rotatedKey.pointer, positions: positions, table: rope(for: l), N: N, heads: G)
-        }
+        let w = weights.blocks[l]
+        norm(w.attentionNorm, bias: w.attentionNormBias).forward(out: s.norm1.pointer, statistics: s.statistics1.pointer, inp: x, N: N, C: config.width)
+        attention(layer: l).project(x: s.norm1.pointer, s: s, positions: positions, N: N)
     }
 
-    /// Block l after attention (s.attention, (N, Q)): output projection, sandwich norm if any and residual into
-    /// s.middle, then the feed-forward with its norms and residual into s.output (N, C), the next layer's input.
+    /// Block l after the attention core (s.attention, (N, Q)): output projection, sandwich norm if any and residual
+    /// into s.middle, then norm2, the feed-forward, its sandwich norm and residual into s.output (N, C), the next
+    /// layer's input.
     func attentionOutputAndFeedForward(layer l: Int, x: UnsafePointer<Float>, s: DecoderActivations.Layer, N: Int) {
-        let c = config, w = weights.blocks[l], layout = c.weightLayout
-        let (C, Q, F) = (c.width, c.heads * c.headSize, c.feedForwardWidth)
-        // Without a sandwich norm, each sub-block's projection writes straight into the residual it adds to.
+        let c = config, w = weights.blocks[l], C = c.width
+        // Without a sandwich norm, each sub-block writes straight into the residual it adds to.
         let projected = c.sandwichNorms ? s.attentionOutput.pointer : s.middle.pointer
-        linearForward(out: projected, inp: s.attention.pointer, weight: w.attentionOutput, bias: w.attentionOutputBias, layout: layout, N: N, I: Q, O: C)
+        attention(layer: l).projectOutput(s: s, out: projected, N: N)
         if let weight = w.postAttentionNorm {
             norm(weight, bias: nil).forward(out: s.middle.pointer, statistics: s.statisticsPostAttention.pointer, inp: projected, N: N, C: C)
         }
         addInPlace(s.middle.pointer, x, count: N * C)
         norm(w.feedForwardNorm, bias: w.feedForwardNormBias).forward(out: s.norm2.pointer, statistics: s.statistics2.pointer, inp: s.middle.pointer, N: N, C: C)
-        linearForward(out: s.gate.pointer, inp: s.norm2.pointer, weight: w.gate, bias: w.gateBias, layout: layout, N: N, I: C, O: F)
-        switch c.feedForward {
-        case .gelu:
-            geluForward(out: s.activated.pointer, inp: s.gate.pointer, count: N * F)
-        case .geglu, .swiglu:
-            linearForward(out: s.up.pointer, inp: s.norm2.pointer, weight: w.up!, bias: nil, layout: layout, N: N, I: C, O: F)
-            if c.feedForward == .geglu {
-                gegluForward(out: s.activated.pointer, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
-            } else {
-                swigluForward(out: s.activated.pointer, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
-            }
-        }
         let down = c.sandwichNorms ? s.down.pointer : s.output.pointer
-        linearForward(out: down, inp: s.activated.pointer, weight: w.down, bias: w.downBias, layout: layout, N: N, I: F, O: C)
+        feedForward(layer: l).forward(x: s.norm2.pointer, s: s, out: down, N: N)
         if let weight = w.postFeedForwardNorm {
             norm(weight, bias: nil).forward(out: s.output.pointer, statistics: s.statisticsPostFeedForward.pointer, inp: down, N: N, C: C)
         }
@@ -178,7 +143,7 @@ public final class DecoderModel: CausalLM {
     public func forward(inputs: UnsafePointer<Float>, batch: RaggedBatch, head: HeadRequest) throws -> Logits {
         try validate(batch: batch, head: head, vocabularySize: config.vocabularySize, context: config.context)
         let c = config
-        let (N, C, H, Q) = (batch.tokenCount, c.width, c.heads, c.heads * c.headSize)
+        let (N, C, H) = (batch.tokenCount, c.width, c.heads)
         let R = head.rows.count
         activations.reserve(c, tokens: N, attention: batch.attentionSize(heads: H), headRows: R,
                             headColumns: head.vocabulary?.count ?? c.vocabularySize, subset: head.vocabulary != nil)
@@ -198,9 +163,7 @@ public final class DecoderModel: CausalLM {
             for l in 0..<c.layers {
                 let s = a.layers[l], x = a.layerInput(l)
                 attentionInputs(layer: l, x: x, s: s, positions: pos, N: N)
-                let (q, k, v) = queryKeyValue(s)
-                attentionForward(out: HeadMatrix(s.attention.pointer, stride: Q), probs: s.probabilities.pointer,
-                                 q: q, k: k, v: v, batch: batch, shape: attentionShape(layer: l))
+                attention(layer: l).attend(s: s, batch: batch)
                 attentionOutputAndFeedForward(layer: l, x: x, s: s, N: N)
             }
         }
@@ -246,12 +209,10 @@ public final class DecoderModel: CausalLM {
         return UnsafePointer(dResidual)
     }
 
-    /// output = middle + sandwich(down(act(gate(n2), up(n2)))) (plain MLP: down(gelu(gate(n2)))), n2 = norm2(middle):
-    /// dResidual from d(output) to d(middle).
+    /// output = middle + sandwich(feedForward(norm2(middle))): dResidual from d(output) to d(middle).
     private func backwardThroughFeedForward(layer l: Int, a: inout DecoderActivations, g: DecoderTensors.Block?,
                                             dResidual: UnsafeMutablePointer<Float>, N: Int) {
-        let c = config, w = weights.blocks[l], s = a.layers[l], layout = c.weightLayout
-        let (C, F) = (c.width, c.feedForwardWidth)
+        let w = weights.blocks[l], s = a.layers[l], C = config.width
         var dDown = UnsafePointer(dResidual)
         if let weight = w.postFeedForwardNorm {
             let d = a.dNarrow.zeroed(N * C)
@@ -259,38 +220,18 @@ public final class DecoderModel: CausalLM {
                                              statistics: s.statisticsPostFeedForward.pointer, N: N, C: C)
             dDown = UnsafePointer(d)
         }
-        let dActivated = a.dActivated.zeroed(N * F)
-        linearBackward(dinp: dActivated, dweight: g?.down, dbias: g?.downBias, dout: dDown, inp: s.activated.pointer,
-                       weight: w.down, layout: layout, N: N, I: F, O: C)
-        let dGate = a.dGate.zeroed(N * F)
         let dNorm2 = a.dNorm.zeroed(N * C)
-        switch c.feedForward {
-        case .gelu:
-            geluBackward(dinp: dGate, inp: s.gate.pointer, dout: dActivated, count: N * F)
-        case .geglu, .swiglu:
-            let dUp = a.dUp.zeroed(N * F)
-            if c.feedForward == .geglu {
-                gegluBackward(dgate: dGate, dup: dUp, dout: dActivated, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
-            } else {
-                swigluBackward(dgate: dGate, dup: dUp, dout: dActivated, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
-            }
-            linearBackward(dinp: dNorm2, dweight: g?.up, dbias: nil, dout: dUp, inp: s.norm2.pointer, weight: w.up!,
-                           layout: layout, N: N, I: C, O: F)
-        }
-        linearBackward(dinp: dNorm2, dweight: g?.gate, dbias: g?.gateBias, dout: dGate, inp: s.norm2.pointer, weight: w.gate,
-                       layout: layout, N: N, I: C, O: F)
+        feedForward(layer: l).backward(dout: dDown, x: s.norm2.pointer, s: s, a: &a, g: g, dx: dNorm2, N: N)
         norm(w.feedForwardNorm, bias: w.feedForwardNormBias).backward(
             dinp: dResidual, dweight: g?.feedForwardNorm, dbias: g?.feedForwardNormBias, dout: dNorm2, inp: s.middle.pointer,
             statistics: s.statistics2.pointer, N: N, C: C)
     }
 
-    /// middle = x + sandwich(out(attention(rope(qNorm(q)), rope(kNorm(k)), v))), q, k, v from norm1(x):
-    /// dResidual from d(middle) to d(x).
+    /// middle = x + sandwich(attention(norm1(x))): dResidual from d(middle) to d(x).
     private func backwardThroughAttention(layer l: Int, a: inout DecoderActivations, g: DecoderTensors.Block?,
                                           dResidual: UnsafeMutablePointer<Float>, batch: RaggedBatch, positions pos: UnsafePointer<Int32>) {
-        let c = config, w = weights.blocks[l], s = a.layers[l], x = a.layerInput(l), layout = c.weightLayout
-        let (N, C, H, G, D) = (batch.tokenCount, c.width, c.heads, c.kvHeads, c.headSize)
-        let (Q, K) = (H * D, G * D)
+        let w = weights.blocks[l], s = a.layers[l], x = a.layerInput(l)
+        let (N, C) = (batch.tokenCount, config.width)
         var dProjected = UnsafePointer(dResidual)
         if let weight = w.postAttentionNorm {
             let d = a.dNarrow.zeroed(N * C)
@@ -298,47 +239,8 @@ public final class DecoderModel: CausalLM {
                                              statistics: s.statisticsPostAttention.pointer, N: N, C: C)
             dProjected = UnsafePointer(d)
         }
-        let dAttention = a.dAttention.zeroed(N * Q)
-        linearBackward(dinp: dAttention, dweight: g?.attentionOutput, dbias: g?.attentionOutputBias, dout: dProjected,
-                       inp: s.attention.pointer, weight: w.attentionOutput, layout: layout, N: N, I: Q, O: C)
-        let (q, k, v) = queryKeyValue(s)
         let dNorm1 = a.dNorm.zeroed(N * C)
-        let scratch = a.attentionScratch.zeroed(batch.maxLength * batch.maxLength)
-        if c.conv1DProjections {
-            let dqkv = a.dQKV.zeroed(N * (Q + 2 * K)), stride = Q + 2 * K
-            attentionBackward(dq: HeadMatrix(dqkv, stride: stride), dk: HeadMatrix(dqkv + Q, stride: stride),
-                              dv: HeadMatrix(dqkv + Q + K, stride: stride), scratch: scratch,
-                              dout: HeadMatrix(dAttention, stride: Q), probs: s.probabilities.pointer,
-                              q: q, k: k, v: v, batch: batch, shape: attentionShape(layer: l))
-            linearBackward(dinp: dNorm1, dweight: g?.query, dbias: g?.queryBias, dout: dqkv, inp: s.norm1.pointer, weight: w.query,
-                           layout: .inputMajor, N: N, I: C, O: Q + 2 * K)
-        } else {
-            let dRotatedQuery = a.dRotatedQuery.zeroed(N * Q), dRotatedKey = a.dRotatedKey.zeroed(N * K)
-            let dValue = a.dValue.zeroed(N * K)
-            attentionBackward(dq: HeadMatrix(dRotatedQuery, stride: Q), dk: HeadMatrix(dRotatedKey, stride: K),
-                              dv: HeadMatrix(dValue, stride: K), scratch: scratch,
-                              dout: HeadMatrix(dAttention, stride: Q), probs: s.probabilities.pointer,
-                              q: q, k: k, v: v, batch: batch, shape: attentionShape(layer: l))
-            if c.positions == .rotary {
-                ropeBackward(dRotatedQuery, positions: pos, table: rope(for: l), N: N, heads: H)
-                ropeBackward(dRotatedKey, positions: pos, table: rope(for: l), N: N, heads: G)
-            }
-            var (dQuery, dKey) = (UnsafePointer(dRotatedQuery), UnsafePointer(dRotatedKey))
-            if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm {
-                let dq = a.dQuery.zeroed(N * Q), dk = a.dKey.zeroed(N * K)
-                rmsNormBackward(dinp: dq, dweight: g?.queryNorm, dout: dRotatedQuery, inp: s.query.pointer,
-                                weight: queryNorm, rstd: s.queryRstd.pointer, N: N * H, C: D)
-                rmsNormBackward(dinp: dk, dweight: g?.keyNorm, dout: dRotatedKey, inp: s.key.pointer,
-                                weight: keyNorm, rstd: s.keyRstd.pointer, N: N * G, C: D)
-                (dQuery, dKey) = (UnsafePointer(dq), UnsafePointer(dk))
-            }
-            linearBackward(dinp: dNorm1, dweight: g?.query, dbias: g?.queryBias, dout: dQuery, inp: s.norm1.pointer, weight: w.query,
-                           layout: .outputMajor, N: N, I: C, O: Q)
-            linearBackward(dinp: dNorm1, dweight: g?.key, dbias: g?.keyBias, dout: dKey, inp: s.norm1.pointer, weight: w.key!,
-                           layout: .outputMajor, N: N, I: C, O: K)
-            linearBackward(dinp: dNorm1, dweight: g?.value, dbias: g?.valueBias, dout: dValue, inp: s.norm1.pointer, weight: w.value!,
-                           layout: .outputMajor, N: N, I: C, O: K)
-        }
+        attention(layer: l).backward(dout: dProjected, x: s.norm1.pointer, s: s, a: &a, g: g, dx: dNorm1, batch: batch, positions: pos)
         norm(w.attentionNorm, bias: w.attentionNormBias).backward(
             dinp: dResidual, dweight: g?.attentionNorm, dbias: g?.attentionNormBias, dout: dNorm1, inp: x,
             statistics: s.statistics1.pointer, N: N, C: C)
