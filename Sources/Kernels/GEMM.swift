@@ -13,6 +13,17 @@ public func sgemm(
     beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     if M == 0 || N == 0 { return }
+    if M == 1 {
+        // One row (a decoding step): a matrix-vector product. Debian's OpenBLAS 0.3.21 runs sgemm with M = 1
+        // through its packing GEMM path, copying all of B on every call; sgemv streams B once.
+        let incx = transA == .none ? 1 : lda
+        if transB == .none {
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(K), Int32(N), alpha, B, Int32(ldb), A, Int32(incx), beta, C, 1)
+        } else {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(N), Int32(K), alpha, B, Int32(ldb), A, Int32(incx), beta, C, 1)
+        }
+        return
+    }
     cblas_sgemm(
         CblasRowMajor, transA == .none ? CblasNoTrans : CblasTrans,
         transB == .none ? CblasNoTrans : CblasTrans,

@@ -33,6 +33,27 @@ func withBuffers<R>(_ arrays: [[Float]], _ body: ([FloatBuffer]) -> R) -> R {
         #expect(relativeError(zip(DB.array, start.db).map { Double($0 - $1) }, grads.db) < tolerance)
     }
 
+    /// A single row (decoding) goes through sgemv: every transpose combination, with strides, alpha and beta,
+    /// against the sum written out in Double.
+    @Test(arguments: [(Transpose.none, Transpose.none), (.none, .transposed), (.transposed, .none), (.transposed, .transposed)])
+    func oneRowProducts(transA: Transpose, transB: Transpose) {
+        let (K, N, lda, ldb) = (37, 23, 3, 41)  // A (1, K) or, transposed, (K, 1) with lda; B with ldb ≥ its row
+        let a = randomArray(transA == .none ? K : K * lda, seed: 8), b = randomArray((transB == .none ? K : N) * ldb, seed: 9)
+        let c0 = randomArray(N, seed: 10)
+        let (A, B, C) = (FloatBuffer(a), FloatBuffer(b), FloatBuffer(c0))
+        sgemm(transA, transB, M: 1, N: N, K: K, alpha: 0.5, A: A.pointer, lda: transA == .none ? K : lda, B: B.pointer, ldb: ldb,
+              beta: 2, C: C.pointer, ldc: N)
+        let expected = (0..<N).map { n -> Double in
+            let dot = (0..<K).reduce(0.0) { sum, k in
+                let x = Double(transA == .none ? a[k] : a[k * lda])
+                let y = Double(transB == .none ? b[k * ldb + n] : b[n * ldb + k])
+                return sum + x * y
+            }
+            return 0.5 * dot + 2 * Double(c0[n])
+        }
+        #expect(relativeError(C.array.doubles, expected) < tolerance)
+    }
+
     @Test func layerNorm() {
         let (N, C) = (4, 50)
         let x = randomArray(N * C, seed: 8, scale: 3).map { $0 + 2 }, w = randomArray(C, seed: 9), b = randomArray(C, seed: 10)
