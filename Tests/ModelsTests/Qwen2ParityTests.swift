@@ -32,15 +32,13 @@ enum QwenModel {
 @Suite(.serialized, .enabled(if: QwenModel.path != nil || QwenModel.isRequired,
                              "needs the Qwen2.5-Coder 0.5B GGUF (scripts/fetch-model qwen2.5-coder-0.5b)"))
 struct Qwen2ParityTests {
-    let reference: SafetensorsFile
+    let reference: RealModelReference
     let model: DecoderModel
 
     init() throws {
-        reference = try SafetensorsFile(path: fixtures.appendingPathComponent("qwen2/reference.safetensors").path)
+        reference = try RealModelReference("qwen2/reference.safetensors")
         model = try QwenModel.shared.get()
     }
-
-    func ints(_ name: String) throws -> [Int32] { try reference.floats(name).map { Int32($0) } }
 
     @Test func configurationMatchesTransformers() {
         let c = model.config
@@ -52,60 +50,29 @@ struct Qwen2ParityTests {
 
     @Test(arguments: 0..<4)
     func lastPositionLogits(prompt: Int) throws {
-        let ids = try ints("prompt\(prompt).ids")
-        let logits = try model.forward(ids: [ids]) { .lastTokens(of: $0) }
-        let row = Array(logits.row(0))
-        let sample = try ints("sample_ids").map { row[Int($0)] }
-        #expect(maxAbsDifference(sample, try reference.floats("prompt\(prompt).sample_logits")) < 1e-3)
-        let topIds = try ints("prompt\(prompt).top_ids"), topLogits = try reference.floats("prompt\(prompt).top_logits")
-        #expect(maxAbsDifference(topIds.map { row[Int($0)] }, topLogits) < 1e-3)
-        let m = Double(row.max()!)
-        let logSumExp = m + Foundation.log(row.reduce(0.0) { $0 + Foundation.exp(Double($1) - m) })
-        #expect(abs(logSumExp - Double(try reference.floats("prompt\(prompt).logsumexp")[0])) < 1e-3)
+        try reference.checkLastPosition(model, prompt: prompt, tolerance: 1e-3)
     }
 
     @Test func everyPositionOfPromptZeroAndItsHeadInputs() throws {
-        let ids = try ints("prompt0.ids")
-        let logits = try model.forward(ids: [ids]) { .allTokens(of: $0) }
-        let sampleIds = try ints("sample_ids")
-        let ours = (0..<ids.count).flatMap { r in sampleIds.map { logits.row(r)[Int($0)] } }
-        #expect(maxAbsDifference(ours, try reference.floats("prompt0.all_sample_logits")) < 1e-3)
+        let ids = try reference.ints("prompt0.ids")
+        try reference.checkSampledLogits(model, ids: ids, rows: Array(ids.indices), key: "prompt0.all_sample_logits", tolerance: 1e-3)
         let hidden = Array(UnsafeBufferPointer(start: model.lastHeadInputs, count: ids.count * model.width))
         #expect(relativeError(hidden, try reference.floats("prompt0.final_hidden")) < 1e-4)
     }
 
     @Test func threeHundredTokens() throws {
-        let ids = try ints("long.ids"), positions = try ints("long.positions").map(Int.init)
-        let logits = try model.forward(ids: [ids]) { _ in HeadRequest(rows: positions) }
-        let sampleIds = try ints("sample_ids")
-        let ours = positions.indices.flatMap { r in sampleIds.map { logits.row(r)[Int($0)] } }
-        #expect(maxAbsDifference(ours, try reference.floats("long.sample_logits")) < 2e-3)
+        try reference.checkSampledLogits(model, ids: try reference.ints("long.ids"), rows: try reference.ints("long.positions").map(Int.init),
+                                         key: "long.sample_logits", tolerance: 2e-3)
     }
 
     @Test func inputGradientsMatchAutograd() throws {
-        let ids = try ints("grad.ids"), C = model.width
-        let inputs = FloatBuffer(count: ids.count * C)
-        try model.embed(ids, into: inputs.pointer)
-        #expect(maxAbsDifference(inputs.array, try reference.floats("grad.inputs_embeds")) == 0)
-        let batch = RaggedBatch(lengths: [ids.count])
-
-        let full = try model.forward(inputs: inputs.pointer, batch: batch, head: .lastTokens(of: batch))
-        let (fullLoss, dFull) = meanCrossEntropy(full, targets: try ints("grad.target"))
-        #expect(abs(fullLoss - (try reference.floats("grad.loss_full")[0])) < 1e-4)
-        let dInputsFull = try withExtendedLifetime(dFull) { try model.backward(dLogits: dFull.pointer, mode: .frozenWeights) }
-        #expect(relativeError(Array(UnsafeBufferPointer(start: dInputsFull, count: ids.count * C)), try reference.floats("grad.d_inputs_full")) < 1e-3)
-
-        let subset = try model.forward(inputs: inputs.pointer, batch: batch, head: .allTokens(of: batch, vocabulary: try ints("grad.subset_vocab")))
-        let (subsetLoss, dSubset) = meanCrossEntropy(subset, targets: try ints("grad.subset_targets"))
-        #expect(abs(subsetLoss - (try reference.floats("grad.loss_subset")[0])) < 1e-4)
-        let dInputsSubset = try withExtendedLifetime(dSubset) { try model.backward(dLogits: dSubset.pointer, mode: .frozenWeights) }
-        #expect(relativeError(Array(UnsafeBufferPointer(start: dInputsSubset, count: ids.count * C)), try reference.floats("grad.d_inputs_subset")) < 1e-3)
+        try reference.checkInputGradients(model, lossTolerance: 1e-4, gradientTolerance: 1e-3)
     }
 
     /// The smallest top-2 gap of the reference's greedy steps is ~0.07, far above the 1e-3 logit tolerance.
     @Test func greedyContinuation() throws {
-        let expected = try ints("greedy.tokens")
-        let tokens = try model.generate(prompt: try ints("greedy.prompt_ids"), options: GenerationOptions(maxTokens: expected.count))
+        let expected = try reference.ints("greedy.tokens")
+        let tokens = try model.generate(prompt: try reference.ints("greedy.prompt_ids"), options: GenerationOptions(maxTokens: expected.count))
         #expect(tokens == expected)
     }
 }

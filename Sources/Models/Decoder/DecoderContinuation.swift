@@ -33,11 +33,7 @@ extension DecoderModel {
 
         positions.withUnsafeBufferPointer { positionPointer in
             let pos = positionPointer.baseAddress!
-            if let wpe = weights.positionEmbedding {
-                positionEmbeddingForward(out: b.x.pointer, inp: inputs, wpe: wpe, positions: pos, N: N, C: C)
-            } else {
-                b.x.pointer.update(from: inputs, count: N * C)
-            }
+            firstResidual(out: b.x.pointer, inputs: inputs, positions: pos, N: N)
             for l in 0..<c.layers {
                 attentionInputs(layer: l, x: b.x.pointer, s: s, positions: pos, N: N)
                 var (q, k, v) = attention(layer: l).queryKeyValue(s)

@@ -127,6 +127,16 @@ public final class DecoderModel: CausalLM {
         addInPlace(s.output.pointer, s.middle.pointer, count: N * C)
     }
 
+    /// The residual stream entering layer 0: the input embeddings (N, C), plus the learned position rows if any
+    /// (rotary models add positions inside attention).
+    func firstResidual(out: UnsafeMutablePointer<Float>, inputs: UnsafePointer<Float>, positions: UnsafePointer<Int32>, N: Int) {
+        if let wpe = weights.positionEmbedding {
+            positionEmbeddingForward(out: out, inp: inputs, wpe: wpe, positions: positions, N: N, C: config.width)
+        } else {
+            out.update(from: inputs, count: N * config.width)
+        }
+    }
+
     /// The final norm before the head.
     var outputNorm: Normalization { norm(weights.outputNorm, bias: weights.outputNormBias) }
 
@@ -155,11 +165,7 @@ public final class DecoderModel: CausalLM {
         let positions = batch.positions
         positions.withUnsafeBufferPointer { positionPointer in
             let pos = positionPointer.baseAddress!
-            if let wpe = weights.positionEmbedding {
-                positionEmbeddingForward(out: a.inputs.pointer, inp: inputs, wpe: wpe, positions: pos, N: N, C: C)
-            } else {
-                a.inputs.pointer.update(from: inputs, count: N * C)
-            }
+            firstResidual(out: a.inputs.pointer, inputs: inputs, positions: pos, N: N)
             for l in 0..<c.layers {
                 let s = a.layers[l], x = a.layerInput(l)
                 attentionInputs(layer: l, x: x, s: s, positions: pos, N: N)
