@@ -29,6 +29,7 @@ public enum BenchmarkSuite {
     public static let gemmaPEZStep = "gemma3-270m/pez-step"
     public static let gemmaRLPrompt = ["gemma3-270m/rlprompt-reward", "gemma3-270m/rlprompt-reward-recompute", "gemma3-270m/rlprompt-step"]
     public static let gemmaGCGStep = "gemma3-270m/gcg-step"
+    public static let gemmaGenerate = "gemma3-270m/generate-128"
     /// The same classification forward on Qwen2.5-Coder 0.5B (the Llama family: SwiGLU, QKV biases, untied head).
     public static let qwenClassify = "qwen2.5-coder-0.5b/classify"
     /// Gemma workloads by name, built on the loaded model and batch. Extension point: a new Gemma workload
@@ -43,6 +44,7 @@ public enum BenchmarkSuite {
         (gemmaRLPrompt[2], { model, input in
             try GemmaRLPromptStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!))
         }),
+        (gemmaGenerate, { try GenerateWorkload(model: $0, input: $1) }),
         (gemmaGCGStep, { model, input in
             try GemmaGCGStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!))
         }),

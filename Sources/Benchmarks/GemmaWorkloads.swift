@@ -125,3 +125,30 @@ public final class GemmaClassifyWorkload: Workload {
         _ = try model.forward(inputs: inputs.pointer, batch: batch, head: head)
     }
 }
+
+/// Greedy decoding of 128 tokens after the batch's first sentence, one token at a time through the key/value
+/// cache, as `legible generate` runs it: what a decoding step costs (memory-bound: every weight is read per token).
+public final class GenerateWorkload: Workload {
+    let model: DecoderModel
+    let prompt: [Int32]
+    public let name: String
+    public static let tokens = 128
+
+    public init(model: DecoderModel, input: GemmaClassifyBatch, name: String = "gemma3-270m/generate-128") {
+        self.model = model; self.name = name
+        prompt = input.ids[0]
+    }
+
+    public var B: Int { 1 }
+    public var T: Int { prompt.count + Self.tokens }
+    /// Tokens generated per step, so the report's rate is tokens per second.
+    public var examples: Int? { Self.tokens }
+    public var flops: Double? { nil }
+    public var note: String? { "\(prompt.count)-token prompt, \(Self.tokens) greedy tokens; examples/s is tokens/s" }
+
+    public func step() throws {
+        // No stop token: always the full 128.
+        let produced = try model.generate(prompt: prompt, options: GenerationOptions(maxTokens: Self.tokens))
+        precondition(produced.count == Self.tokens, "generation stopped at \(produced.count) tokens")
+    }
+}

@@ -12,7 +12,7 @@ struct Bench: ParsableCommand {
             Each workload runs --warmup times untimed, then --repeats times; the median is reported with \
             GFLOP/s (GEMM FLOPs counted analytically), peak resident memory (VmHWM, reset before each \
             workload), and the share of what sgemm alone achieves on the workload's GEMM shapes. \
-            the gemma3-270m workloads (classify, pez-step, rlprompt-reward, rlprompt-reward-recompute, rlprompt-step, gcg-step) need \(GemmaBenchmarkFiles.defaultModel) or \(GemmaBenchmarkFiles.environmentKey). \
+            the gemma3-270m workloads (classify, pez-step, rlprompt-reward, rlprompt-reward-recompute, rlprompt-step, gcg-step, generate-128) need \(GemmaBenchmarkFiles.defaultModel) or \(GemmaBenchmarkFiles.environmentKey); qwen2.5-coder-0.5b/classify needs models/qwen2.5-coder-0.5b or LEGIBLE_QWEN_GGUF. \
             scripts/bench-compare runs this beside PyTorch and writes docs/BENCHMARKS.md.
             """)
 
