@@ -44,7 +44,7 @@ public enum BenchmarkSuite {
         (gemmaRLPrompt[2], { model, input in
             try GemmaRLPromptStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!))
         }),
-        (gemmaGenerate, { try GenerateWorkload(model: $0, input: $1) }),
+        (gemmaGenerate, { GenerateWorkload(model: $0, input: $1) }),
         (gemmaGCGStep, { model, input in
             try GemmaGCGStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!))
         }),

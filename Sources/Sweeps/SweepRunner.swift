@@ -77,12 +77,8 @@ public struct SweepRunner {
                                    defaultTemplate: template, tokenizer: tokenizer, maxSentenceTokens: config.maxSentenceTokens)
                 }
                 tasks[key] = loaded
-                var tuning = run.tuning
-                // As `tune` does: the full fluency gradient needs a tied head, so an untied one takes the context form
-                // (recorded in the run's run.json).
-                if tuning.fluencyGradient == .full, !model.isHeadTied, !tuning.method.isDiscrete {
-                    tuning.fluencyGradient = .context
-                }
+                // As `tune` does (recorded in the run's run.json).
+                let tuning = run.tuning.fittingFluencyGradient(to: model)
                 var job = TuningJob(model: model, tokenizer: tokenizer, modelName: modelName, modelSHA256: modelSHA256,
                                     task: try loaded.get(), configuration: tuning, dataRoot: config.data, testLimit: config.testLimit)
                 job.zeroShotCache = zeroShot

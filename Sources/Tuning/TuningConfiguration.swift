@@ -1,5 +1,6 @@
 // Everything that decides a tuning run, saved with its results so the run can be repeated or resumed.
 import Tokenizers
+import Models
 
 public enum TuningMethod: String, Codable, Sendable, CaseIterable {
     /// Continuous prompt tuning (Lester et al. 2021): the soft prompt itself is used.
@@ -218,5 +219,17 @@ public enum TuningError: Error, CustomStringConvertible, Equatable {
             return "the initial prompt \"\(text)\" is \(tokens) tokens; the prompt length is \(expected) (give --prompt-length \(tokens) or another text)"
         case .invalidState(let problem): return "state.json cannot be resumed: \(problem); start the run again in a new --out"
         }
+    }
+}
+
+extension TuningConfiguration {
+    /// This configuration for `model`: the full fluency gradient lets prompt vectors stand in for output rows, which
+    /// only a tied head has, so on an untied head PEZ and soft tuning take the context form. `tune` (when the form
+    /// is not given) and sweeps both apply this; PromptTuner refuses the full form on an untied head.
+    public func fittingFluencyGradient(to model: any CausalLM) -> TuningConfiguration {
+        guard fluencyGradient == .full, !model.isHeadTied, !method.isDiscrete else { return self }
+        var c = self
+        c.fluencyGradient = .context
+        return c
     }
 }

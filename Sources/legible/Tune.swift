@@ -156,9 +156,12 @@ struct Tune: ParsableCommand {
             configuration.promptLength = configuration.initialTokens(of: text, promptFollowsText: task.template.promptFollowsText, tokenizer: tokenizer).count
         }
         // The full fluency gradient lets prompt vectors stand in for output rows, which only a tied head has.
-        if fluencyGradient == nil, !loaded.model.isHeadTied, !method.isDiscrete {
-            configuration.fluencyGradient = .context
-            if scrutability > 0 { console.line("--fluency-gradient context: this model's head is untied, so the full form does not apply") }
+        if fluencyGradient == nil {
+            let fitted = configuration.fittingFluencyGradient(to: loaded.model)
+            if fitted.fluencyGradient != configuration.fluencyGradient, scrutability > 0 {
+                console.line("--fluency-gradient context: this model's head is untied, so the full form does not apply")
+            }
+            configuration = fitted
         }
         var job = TuningJob(model: loaded.model, tokenizer: tokenizer, modelName: loaded.name, modelSHA256: try loaded.weightsSHA256(),
                             task: task, configuration: configuration, dataRoot: taskOptions.dataRoot, testLimit: taskOptions.testLimit,

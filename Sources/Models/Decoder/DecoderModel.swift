@@ -215,17 +215,22 @@ public final class DecoderModel: CausalLM {
         return UnsafePointer(dResidual)
     }
 
+    /// d(sub-block output) from d(residual add) through a sandwich norm (scratch dNarrow), or dout itself without one.
+    private func backwardThroughSandwich(_ weight: UnsafeMutablePointer<Float>?, gradient: UnsafeMutablePointer<Float>?,
+                                         dout: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, statistics: UnsafePointer<Float>,
+                                         a: inout DecoderActivations, N: Int) -> UnsafePointer<Float> {
+        guard let weight else { return UnsafePointer(dout) }
+        let d = a.dNarrow.zeroed(N * config.width)
+        norm(weight, bias: nil).backward(dinp: d, dweight: gradient, dbias: nil, dout: dout, inp: input, statistics: statistics, N: N, C: config.width)
+        return UnsafePointer(d)
+    }
+
     /// output = middle + sandwich(feedForward(norm2(middle))): dResidual from d(output) to d(middle).
     private func backwardThroughFeedForward(layer l: Int, a: inout DecoderActivations, g: DecoderTensors.Block?,
                                             dResidual: UnsafeMutablePointer<Float>, N: Int) {
         let w = weights.blocks[l], s = a.layers[l], C = config.width
-        var dDown = UnsafePointer(dResidual)
-        if let weight = w.postFeedForwardNorm {
-            let d = a.dNarrow.zeroed(N * C)
-            norm(weight, bias: nil).backward(dinp: d, dweight: g?.postFeedForwardNorm, dbias: nil, dout: dResidual, inp: s.down.pointer,
-                                             statistics: s.statisticsPostFeedForward.pointer, N: N, C: C)
-            dDown = UnsafePointer(d)
-        }
+        let dDown = backwardThroughSandwich(w.postFeedForwardNorm, gradient: g?.postFeedForwardNorm, dout: dResidual,
+                                            input: s.down.pointer, statistics: s.statisticsPostFeedForward.pointer, a: &a, N: N)
         let dNorm2 = a.dNorm.zeroed(N * C)
         feedForward(layer: l).backward(dout: dDown, x: s.norm2.pointer, s: s, a: &a, g: g, dx: dNorm2, N: N)
         norm(w.feedForwardNorm, bias: w.feedForwardNormBias).backward(
@@ -238,13 +243,8 @@ public final class DecoderModel: CausalLM {
                                           dResidual: UnsafeMutablePointer<Float>, batch: RaggedBatch, positions pos: UnsafePointer<Int32>) {
         let w = weights.blocks[l], s = a.layers[l], x = a.layerInput(l)
         let (N, C) = (batch.tokenCount, config.width)
-        var dProjected = UnsafePointer(dResidual)
-        if let weight = w.postAttentionNorm {
-            let d = a.dNarrow.zeroed(N * C)
-            norm(weight, bias: nil).backward(dinp: d, dweight: g?.postAttentionNorm, dbias: nil, dout: dResidual, inp: s.attentionOutput.pointer,
-                                             statistics: s.statisticsPostAttention.pointer, N: N, C: C)
-            dProjected = UnsafePointer(d)
-        }
+        let dProjected = backwardThroughSandwich(w.postAttentionNorm, gradient: g?.postAttentionNorm, dout: dResidual,
+                                                 input: s.attentionOutput.pointer, statistics: s.statisticsPostAttention.pointer, a: &a, N: N)
         let dNorm1 = a.dNorm.zeroed(N * C)
         attention(layer: l).backward(dout: dProjected, x: s.norm1.pointer, s: s, a: &a, g: g, dx: dNorm1, batch: batch, positions: pos)
         norm(w.attentionNorm, bias: w.attentionNormBias).backward(
