@@ -24,10 +24,16 @@ public final class CachedPrefixClassifier {
     /// Bounds the (rows, V) logits held at once: 64 rows of Gemma's 262,144 words are 64 MiB.
     private let headRowsPerGroup = 64
 
-    public init(model: any CausalLM, examples: [EncodedExample], verbalizer: Verbalizer, sequencesPerPass: Int = 128) throws {
-        self.model = model; self.examples = examples; self.verbalizer = verbalizer
+    public convenience init(model: any CausalLM, examples: [EncodedExample], verbalizer: Verbalizer, sequencesPerPass: Int = 128) throws {
+        self.init(model: model, examples: examples, verbalizer: verbalizer, caches: try model.cachePrefixes(examples.map(\.prefix)),
+                  sequencesPerPass: sequencesPerPass)
+    }
+
+    /// Examples whose prefixes are already in `caches` (one per example; one cache may serve several examples).
+    init(model: any CausalLM, examples: [EncodedExample], verbalizer: Verbalizer, caches: [KeyValueCache], sequencesPerPass: Int) {
+        precondition(caches.count == examples.count, "one cache per example")
+        self.model = model; self.examples = examples; self.verbalizer = verbalizer; self.caches = caches
         self.sequencesPerPass = max(1, sequencesPerPass)
-        caches = try model.cachePrefixes(examples.map(\.prefix))
         readings = verbalizer.isSingleToken ? nil : LabelWordReadings(verbalizer)
         logits = FloatBuffer(count: verbalizer.classCount)
     }
