@@ -16,25 +16,6 @@ public struct PromptEvaluation: Sendable {
     public var seconds: Double
 }
 
-/// Zero-shot scores kept across the runs of one process and one model: the empty and manual prompts' scores
-/// depend only on the task, split, template, label words and test rows, which a sweep's λ values share, and they
-/// are two of an evaluation's four or five passes over the test set.
-public final class ZeroShotCache {
-    private var scores: [String: [[Float]]] = [:]
-
-    public init() {}
-
-    /// Score sets held: one per task, split, template, label words, test rows and prompt text seen.
-    public var count: Int { scores.count }
-
-    func scores(_ key: String, compute: () throws -> [[Float]]) rethrows -> [[Float]] {
-        if let known = scores[key] { return known }
-        let computed = try compute()
-        scores[key] = computed
-        return computed
-    }
-}
-
 public final class PromptEvaluator {
     public let model: any CausalLM
     public let tokenizer: any Tokenizer
@@ -46,24 +27,25 @@ public final class PromptEvaluator {
     public let testRows: TestRows
     /// Where zero-shot scores computed for the same model are kept (nil: computed every time).
     public let zeroShotCache: ZeroShotCache?
+    /// Whether a start every test example shares (`<bos>` and the prompt, with a prompt-first template) is run once
+    /// per pass (PromptClassifier.sharesStart); off only to measure what that saves.
+    public let sharesStart: Bool
 
     public init(model: any CausalLM, tokenizer: any Tokenizer, task: PromptTask, batchSize: Int = 16, testLimit: Int? = nil,
-                testRows: TestRows = .spread, zeroShotCache: ZeroShotCache? = nil) {
+                testRows: TestRows = .spread, zeroShotCache: ZeroShotCache? = nil, sharesStart: Bool = true) {
         self.model = model; self.tokenizer = tokenizer; self.task = task; self.batchSize = batchSize; self.testLimit = testLimit
-        self.testRows = testRows; self.zeroShotCache = zeroShotCache
+        self.testRows = testRows; self.zeroShotCache = zeroShotCache; self.sharesStart = sharesStart
     }
 
     /// Scores of the test rows with a text prompt typed into the template, from the cache when it has them.
     func zeroShotScores(_ text: String, classifier: PromptClassifier, announce: () -> Void) throws -> [[Float]] {
+        let examples = try task.testWithText(text, tokenizer: tokenizer, limit: testLimit, rows: testRows)
         func compute() throws -> [[Float]] {
             announce()
-            return try classifier.labelLogProbabilities(try task.testWithText(text, tokenizer: tokenizer, limit: testLimit, rows: testRows),
-                                                        prompt: PromptEmbeddings.empty(width: model.width))
+            return try classifier.labelLogProbabilities(examples, prompt: PromptEmbeddings.empty(width: model.width))
         }
         guard let zeroShotCache else { return try compute() }
-        let key = [task.dataRoot.path, task.definition.name, task.split, task.template.text, task.verbalizer.words.joined(separator: "\u{1}"),
-                   "\(testLimit ?? -1)", testRows.rawValue, "\(task.maxSentenceTokens)", text].joined(separator: "\u{0}")
-        return try zeroShotCache.scores(key, compute: compute)
+        return try zeroShotCache.scores(examples: examples, verbalizer: task.verbalizer, compute: compute)
     }
 
     var testExamples: [EncodedExample] { task.testExamples(limit: testLimit, rows: testRows) }
@@ -72,7 +54,7 @@ public final class PromptEvaluator {
     /// `progress` receives a short label before each pass over the test set.
     public func evaluate(soft: PromptEmbeddings?, ids: [Int32], progress: (String) -> Void = { _ in }) throws -> PromptEvaluation {
         let started = Date()
-        let classifier = PromptClassifier(model: model, verbalizer: task.verbalizer, batchSize: batchSize)
+        let classifier = PromptClassifier(model: model, verbalizer: task.verbalizer, batchSize: batchSize, sharesStart: sharesStart)
         let projector = VocabularyProjector(model: model, allowed: [Bool](repeating: true, count: model.vocabularySize))
         let examples = testExamples
         let projected = try projector.embeddings(of: ids)

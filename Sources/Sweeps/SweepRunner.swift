@@ -34,6 +34,8 @@ public struct SweepRunner {
     /// The name reports carry (the model's folder or file name) and its weights' sha256, checked on resume.
     public var modelName: String
     public var modelSHA256: String
+    /// Zero-shot scores shared by the runs (a sweep's λ values share their task's); in memory unless given a folder.
+    public var zeroShotCache = ZeroShotCache()
 
     public init(sweep: SweepDirectory, plan: SweepPlan, model: any CausalLM, tokenizer: any Tokenizer, modelName: String, modelSHA256: String) {
         self.sweep = sweep; self.plan = plan; self.model = model; self.tokenizer = tokenizer
@@ -48,7 +50,6 @@ public struct SweepRunner {
         struct Stop: Error { let underlying: Error }
         let config = plan.configuration
         var tasks: [String: Result<PromptTask, Error>] = [:]
-        let zeroShot = ZeroShotCache()
         var outcome = SweepOutcome()
         let mine = plan.runs(in: shard)
         let todo = mine.filter { sweep.status(of: $0) != .finished }
@@ -81,7 +82,7 @@ public struct SweepRunner {
                 let tuning = run.tuning.fittingFluencyGradient(to: model)
                 var job = TuningJob(model: model, tokenizer: tokenizer, modelName: modelName, modelSHA256: modelSHA256,
                                     task: try loaded.get(), configuration: tuning, dataRoot: config.data, testLimit: config.testLimit)
-                job.zeroShotCache = zeroShot
+                job.zeroShotCache = zeroShotCache
                 job.testRows = config.testRows
                 result = .success(try job.run(in: directory, resume: resuming) { event in
                     do { try onEvent(.job(run, event)) } catch { throw Stop(underlying: error) }

@@ -19,6 +19,7 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var taskOptions: TaskOptions
+    @OptionGroup var zeroShotCacheOptions: ZeroShotCacheOptions
     @Option(help: "A prompt.safetensors written by `legible tune`.") var prompt: String?
     @Option(help: "A prompt written as text.") var text: String?
     @Flag(name: .customLong("as-text"), help: "Evaluate only the prompt file's text, typed (works on a model other than the one it was tuned on).")
@@ -65,7 +66,7 @@ struct Eval: ParsableCommand {
         }
         let task = try options.load(tokenizer: tokenizer)
         let evaluator = PromptEvaluator(model: loaded.model, tokenizer: tokenizer, task: task, batchSize: batch, testLimit: options.testLimit,
-                                        testRows: options.testRows)
+                                        testRows: options.testRows, zeroShotCache: zeroShotCacheOptions.cache(modelSHA256: try loaded.weightsSHA256()))
         let evaluation = try evaluator.evaluate(soft: soft, ids: ids) { console.status("evaluating on the test set: \($0)") }
         console.status("")
         let report = RunReport(

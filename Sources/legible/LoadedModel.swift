@@ -41,8 +41,15 @@ struct LoadedModel {
     /// A short name for reports: the directory or file name.
     var name: String { URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent }
 
-    /// sha256 of the weights file, computed once per process.
-    func weightsSHA256() throws -> String { try SHA256.hexDigest(ofFile: weightsFile.path) }
+    /// sha256 of the weights file, computed on first use and then remembered (a command may ask more than once).
+    func weightsSHA256() throws -> String {
+        if let known = checksum.value { return known }
+        let digest = try SHA256.hexDigest(ofFile: weightsFile.path)
+        checksum.value = digest
+        return digest
+    }
+    private let checksum = Remembered()
+    private final class Remembered { var value: String? }
 
     /// Ids from --ids, or from --text through the tokenizer.
     func ids(text: String?, ids: String?) throws -> [Int32] {

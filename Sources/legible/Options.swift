@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Kernels
+import Runs
 
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
@@ -27,6 +28,17 @@ struct ModelOptions: ParsableArguments {
 
     func applyThreads() {
         if let threads { BLAS.setThreads(threads) }
+    }
+}
+
+/// Where the zero-shot baselines' scores are kept between runs (see ZeroShotCache).
+struct ZeroShotCacheOptions: ParsableArguments {
+    @Flag(name: .customLong("no-zero-shot-cache"), help: ArgumentHelp(
+        "Compute the zero-shot baselines (no prompt, the manual prompt) afresh and keep them only for this process. By default they are read from and written to $LEGIBLE_CACHE_DIR, else $XDG_CACHE_HOME/legible, else ~/.cache/legible, under zero-shot/<the weights' sha256>/, keyed by the test examples' token ids and the label words."))
+    var noZeroShotCache = false
+
+    func cache(modelSHA256: String) -> ZeroShotCache {
+        noZeroShotCache ? ZeroShotCache() : ZeroShotCache.userCache(modelSHA256: modelSHA256)
     }
 }
 

@@ -85,6 +85,7 @@ struct Sweep: ParsableCommand {
         @Argument(help: ArgumentHelp("The sweep folder made by `sweep plan`.", valueName: "folder")) var sweep: String
         @Option(help: ArgumentHelp("Take the runs whose index % n == i (0 ≤ i < n).", valueName: "i/n")) var shard = "0/1"
         @Option(help: "BLAS threads (default: OpenBLAS's own choice, usually one per core).") var threads: Int?
+        @OptionGroup var zeroShotCacheOptions: ZeroShotCacheOptions
 
         func validate() throws {
             if let threads { try ModelOptions.validate(threads: threads) }
@@ -107,8 +108,10 @@ struct Sweep: ParsableCommand {
             console.status("loading \(model)")
             let options = try ModelOptions.parse(["--model", model] + (threads.map { ["--threads", "\($0)"] } ?? []))
             let loaded = try LoadedModel.load(options)
-            let runner = SweepRunner(sweep: directory, plan: plan, model: loaded.model, tokenizer: try loaded.requireTokenizer(),
-                                     modelName: loaded.name, modelSHA256: try loaded.weightsSHA256())
+            let modelSHA256 = try loaded.weightsSHA256()
+            var runner = SweepRunner(sweep: directory, plan: plan, model: loaded.model, tokenizer: try loaded.requireTokenizer(),
+                                     modelName: loaded.name, modelSHA256: modelSHA256)
+            runner.zeroShotCache = zeroShotCacheOptions.cache(modelSHA256: modelSHA256)
             console.line("\(loaded.name): \(loaded.model.summary)")
             let interrupt = InterruptFlag()
             let outcome: SweepOutcome

@@ -31,6 +31,7 @@ struct Tune: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var taskOptions: TaskOptions
+    @OptionGroup var zeroShotCacheOptions: ZeroShotCacheOptions
     @Option(help: "soft: continuous prompt (Lester et al.); pez: hard prompt by projected gradients (Wen et al.); rlprompt: policy search (Deng et al.); gcg: gradient-guided token search with exact fluency (AutoPrompt/GCG/ARCA).")
     var method: TuningMethod = .pez
     @Option(name: .customLong("prompt-length"), help: "Prompt tokens (default 10; rlprompt and gcg 5, or the length of an --initialization text).") var promptLength: Int?
@@ -163,10 +164,12 @@ struct Tune: ParsableCommand {
             }
             configuration = fitted
         }
-        var job = TuningJob(model: loaded.model, tokenizer: tokenizer, modelName: loaded.name, modelSHA256: try loaded.weightsSHA256(),
+        let modelSHA256 = try loaded.weightsSHA256()
+        var job = TuningJob(model: loaded.model, tokenizer: tokenizer, modelName: loaded.name, modelSHA256: modelSHA256,
                             task: task, configuration: configuration, dataRoot: taskOptions.dataRoot, testLimit: taskOptions.testLimit,
                             policyModel: policy)
         job.testRows = taskOptions.testRows
+        job.zeroShotCache = zeroShotCacheOptions.cache(modelSHA256: modelSHA256)
         console.line("\(method.rawValue) on \(task.definition.name) \(task.split): \(task.train.count) train, \(task.dev.count) dev, \(task.test.count) test examples; \(loaded.model.summary)")
         let directory = RunDirectory(URL(fileURLWithPath: out))
         let interrupt = InterruptFlag()

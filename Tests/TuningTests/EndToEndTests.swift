@@ -24,11 +24,17 @@ func legibleExecutable() throws -> URL {
                         "build the legible executable first (swift build), as scripts/test does")
 }
 
+let testCacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("legible-cache-\(UUID().uuidString)")
+
 /// Runs the `legible` executable built beside this test bundle (or, with `executable`, another program).
-func legible(_ arguments: [String], executable: URL? = nil) throws -> CommandResult {
+func legible(_ arguments: [String], executable: URL? = nil, environment extra: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
     process.executableURL = try executable ?? legibleExecutable()
     process.arguments = arguments
+    // Zero-shot scores go to this test process's own cache folder, not the user's.
+    var environment = ProcessInfo.processInfo.environment
+    environment["LEGIBLE_CACHE_DIR"] = testCacheDirectory.path
+    process.environment = environment.merging(extra) { $1 }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -73,6 +79,25 @@ func legible(_ arguments: [String], executable: URL? = nil) throws -> CommandRes
         let again = try JSONDecoder().decode(RunReport.self, from: Data(evaluated.output.utf8))
         #expect(again.test.accuracyProjected == report.test.accuracyProjected)
         #expect(again.prompt.ids == report.prompt.ids)
+
+        // Zero-shot scores are kept per model on disk, one file per baseline, and read back by a later run;
+        // --no-zero-shot-cache neither reads nor writes them.
+        let cache = runs.appendingPathComponent("cache")
+        let cached = { (arguments: [String]) in
+            try legible(["eval", "--model", self.model.path, "--data", self.data.path, "--text", "Overall,", "--json"] + arguments,
+                        environment: ["LEGIBLE_CACHE_DIR": cache.path])
+        }
+        let keptFiles = { (try? FileManager.default.subpathsOfDirectory(atPath: cache.path))?.filter { $0.hasSuffix(".json") } ?? [] }
+        let uncached = try cached(["--no-zero-shot-cache"])
+        #expect(uncached.status == 0 && keptFiles().isEmpty, "\(uncached.error)")
+        let first = try cached([]), second = try cached([])
+        #expect(first.status == 0 && second.status == 0 && keptFiles().count == 2, "\(keptFiles())")
+        let zeroShots = try [uncached, first, second].map { try JSONDecoder().decode(RunReport.self, from: Data($0.output.utf8)).zeroShot }
+        for later in zeroShots.dropFirst() {
+            #expect(later.accuracyEmpty == zeroShots[0].accuracyEmpty && later.accuracyManual == zeroShots[0].accuracyManual)
+            #expect(later.predictionRatesEmpty == zeroShots[0].predictionRatesEmpty)
+        }
+        #expect(zeroShots[0].accuracyEmpty == report.zeroShot.accuracyEmpty)
 
         let decoded = try legible(["decode", "--model", model.path, "--prompt", out.appendingPathComponent("prompt.safetensors").path, "--top", "3"])
         #expect(decoded.status == 0, "\(decoded.error)")

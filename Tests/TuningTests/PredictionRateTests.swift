@@ -188,6 +188,50 @@ import Testing
         #expect(cache.count == 4)
     }
 
+    @Test func aZeroShotCacheFolderServesALaterProcessAndSurvivesABadFile() throws {
+        let model = Tiny.model(), task = try Tiny.task()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("legible-zero-shot-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let ids: [Int32] = [464, 3807, 318, 257]
+        let evaluate = { (cache: ZeroShotCache, passes: inout [String]) in
+            try PromptEvaluator(model: model, tokenizer: Tiny.tokenizer, task: task, batchSize: 4, zeroShotCache: cache)
+                .evaluate(soft: nil, ids: ids) { passes.append($0) }
+        }
+        var firstPasses: [String] = [], laterPasses: [String] = []
+        let first = try evaluate(ZeroShotCache(directory: folder), &firstPasses)
+        #expect(firstPasses.filter { $0.hasPrefix("zero-shot") }.count == 2)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
+        #expect(files.count == 2)
+        // A new cache on the same folder, as a later process makes it: no zero-shot pass, the same numbers.
+        let later = try evaluate(ZeroShotCache(directory: folder), &laterPasses)
+        #expect(!laterPasses.contains { $0.hasPrefix("zero-shot") })
+        #expect(later.zeroShot.accuracyEmpty == first.zeroShot.accuracyEmpty && later.zeroShot.accuracyManual == first.zeroShot.accuracyManual)
+        #expect(later.zeroShot.predictionRatesEmpty == first.zeroShot.predictionRatesEmpty)
+        // A damaged file is recomputed and rewritten.
+        try Data("{\"scores\": [[1]]}".utf8).write(to: folder.appendingPathComponent(files[0]))
+        var repairPasses: [String] = []
+        let repaired = try evaluate(ZeroShotCache(directory: folder), &repairPasses)
+        #expect(repairPasses.filter { $0.hasPrefix("zero-shot") }.count == 1)
+        #expect(repaired.zeroShot.accuracyEmpty == first.zeroShot.accuracyEmpty && repaired.zeroShot.accuracyManual == first.zeroShot.accuracyManual)
+    }
+
+    @Test func theZeroShotKeyIsTheExamplesTokensAndTheLabelWords() throws {
+        let examples = [EncodedExample(prefix: [1, 2], suffix: [3], label: 0), EncodedExample(prefix: [1], suffix: [2, 3], label: 1)]
+        let words = Verbalizer(words: ["a", "b"], tokens: [[5], [6]])
+        let key = ZeroShotCache.key(examples: examples, verbalizer: words)
+        #expect(key.count == 64 && key == ZeroShotCache.key(examples: examples, verbalizer: words))
+        // The same ids split differently between prefix and suffix, other label words, or one example fewer are other keys.
+        var moved = examples
+        moved[0] = EncodedExample(prefix: [1], suffix: [2, 3], label: 0)
+        #expect(ZeroShotCache.key(examples: moved, verbalizer: words) != key)
+        #expect(ZeroShotCache.key(examples: examples, verbalizer: Verbalizer(words: ["a", "b"], tokens: [[5], [7]])) != key)
+        #expect(ZeroShotCache.key(examples: Array(examples.prefix(1)), verbalizer: words) != key)
+        let cache = ZeroShotCache.userCache(modelSHA256: "abc", environment: ["XDG_CACHE_HOME": "/somewhere"])
+        #expect(cache.directory?.path == "/somewhere/legible/zero-shot/abc")
+        #expect(ZeroShotCache.userCache(modelSHA256: "abc", environment: ["LEGIBLE_CACHE_DIR": "/x", "XDG_CACHE_HOME": "/y"]).directory?.path
+                == "/x/zero-shot/abc")
+    }
+
     @Test func nonFiniteScoresStopTheEvaluationInsteadOfCountingAsTheFirstClass() throws {
         let model = Tiny.model(), task = try Tiny.task()
         var values = randomArray(4 * model.width, seed: 5, scale: 2)
