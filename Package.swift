@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "WeightFiles", swiftSettings: optimize),
         .target(name: "Models", dependencies: ["Kernels", "WeightFiles"], swiftSettings: optimize),
         .target(name: "Tokenizers", dependencies: ["CSentencePiece", "WeightFiles"], swiftSettings: optimize),
-        .target(name: "Benchmarks", dependencies: ["Kernels", "Models", "WeightFiles", "Tokenizers", "Tuning"], swiftSettings: optimize),
+        .target(name: "Benchmarks", dependencies: ["Kernels", "Models", "WeightFiles", "Tokenizers", "Tuning", "Tasks", "Runs"], swiftSettings: optimize),
         .target(name: "Tuning", dependencies: ["Models", "Tokenizers", "WeightFiles"], swiftSettings: optimize),
         // Tasks and data: datasets in any format, task descriptions and presets, templates, label words.
         .target(name: "Tasks", dependencies: ["Tokenizers", "Tuning"], swiftSettings: optimize),

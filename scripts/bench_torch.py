@@ -12,6 +12,12 @@ obvious PyTorch way, printed as the same JSON schema (see Sources/Benchmarks/Ben
                          SST-2 test sentences as "<sentence> It was", padded batch with attention mask,
                          full-vocabulary logits at every position (as users run it), then the last real
                          token's logits at the two verbalizer ids
+  gemma3-270m/evaluate-600  the test evaluation `legible tune` ends with, written as a PyTorch user would: 600
+                         SST-2 test sentences (16-100, rows spread over the file) in PEZ's template with a
+                         10-token prompt, five passes (soft prompt and its projection as inputs_embeds, the
+                         prompt's text, no prompt, the manual prompt), batches of 16 padded on the left so the
+                         last position is every sequence's last token, full-vocabulary logits there only
+                         (logits_to_keep=1), under torch.inference_mode()
 
 FLOPs are counted with the same formulas as Legible (2·M·N·K per GEMM; for Gemma the work Legible does:
 the head at the last token on two rows), so GFLOP/s compare as speed. Peak memory is VmHWM, reset before
@@ -32,7 +38,9 @@ GPT2_WORKLOADS = ["gpt2-124m/forward", "gpt2-124m/frozen-step", "gpt2-124m/full-
 SGEMM = "sgemm"
 GEMMA_CLASSIFY = "gemma3-270m/classify"
 GEMMA_PEZ_STEP = "gemma3-270m/pez-step"
+GEMMA_EVALUATE = "gemma3-270m/evaluate-600"
 DEFAULT_WORKLOADS = GPT2_WORKLOADS + [SGEMM, GEMMA_CLASSIFY, GEMMA_PEZ_STEP]
+KNOWN_WORKLOADS = DEFAULT_WORKLOADS + [GEMMA_EVALUATE]
 GEMMA_DEFAULT = "models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf"
 SENTENCE_FILES = ["data/fewshot/sst-2/16-100/test.tsv", "../shared/data/fewshot/sst-2/16-100/test.tsv"]
 VERBALIZER = [1822, 21832]  # ▁great, ▁terrible: the ids Legible uses (GemmaClassifyBatch.verbalizer)
@@ -249,6 +257,67 @@ def run_gemma(runner, workloads):
                                           examples=len(lengths), note=f"{note}; {span}" if note else span))
     if GEMMA_PEZ_STEP in workloads:
         runner.results.append(pez_step(runner, model, encoded))
+    if GEMMA_EVALUATE in workloads:
+        runner.results.append(evaluate_600(runner, model, tokenizer))
+
+
+def spread_rows(count, limit):
+    """Legible's --test-limit rows: `limit` indices spread evenly over `count`, the first included."""
+    if limit >= count:
+        return list(range(count))
+    return [i * count // limit for i in range(limit)]
+
+
+def evaluate_600(runner, model, tokenizer, limit=600, prompt_length=10, batch=16):
+    torch = runner.torch
+    path = next((p for p in SENTENCE_FILES if os.path.exists(p)), None)
+    with open(path, encoding="utf-8") as f:
+        lines = [line for line in f.read().split("\n")[1:] if line]
+    sentences = [lines[i].split("\t")[0] for i in spread_rows(len(lines), limit)]
+    embedding = model.get_input_embeddings()
+    generator = torch.Generator().manual_seed(29)
+    prompt_ids = torch.randint(1000, 101000, (prompt_length,), generator=generator)
+    with torch.no_grad():
+        projected = embedding(prompt_ids)
+        soft = projected + 0.01 * torch.randn(projected.shape, generator=generator)
+    prompt_text = tokenizer.decode(prompt_ids)
+    verbalizer = torch.tensor(VERBALIZER)
+    tokenizer.padding_side = "left"
+    bos = torch.tensor([[tokenizer.bos_token_id]])
+
+    def embedded_pass(prompt):  # "<bos>{prompt} {sentence} It was", the prompt as vectors
+        for start in range(0, len(sentences), batch):
+            chunk = [" " + s + SUFFIX for s in sentences[start:start + batch]]
+            encoded = tokenizer(chunk, padding=True, add_special_tokens=False, return_tensors="pt")
+            B = encoded["input_ids"].shape[0]
+            inputs = torch.cat([embedding(bos).expand(B, -1, -1), prompt.expand(B, -1, -1), embedding(encoded["input_ids"])], dim=1)
+            ones = torch.ones(B, 1 + prompt_length, dtype=encoded["attention_mask"].dtype)
+            mask = torch.cat([ones, encoded["attention_mask"]], dim=1)
+            # [<bos> prompt | pads | sentence] → [pads | <bos> prompt sentence]: the last position is every row's last
+            # token (RoPE depends only on relative positions, so the shift changes nothing).
+            index = torch.argsort(mask, dim=1, stable=True)
+            inputs = torch.gather(inputs, 1, index.unsqueeze(-1).expand(-1, -1, inputs.shape[2]))
+            mask = torch.gather(mask, 1, index)
+            logits = model(inputs_embeds=inputs, attention_mask=mask, logits_to_keep=1).logits[:, -1]
+            logits[:, verbalizer]
+
+    def text_pass(text):  # the prompt typed into the template
+        for start in range(0, len(sentences), batch):
+            chunk = [(text + " " if text else "") + s + SUFFIX for s in sentences[start:start + batch]]
+            encoded = tokenizer(chunk, padding=True, return_tensors="pt")
+            logits = model(**encoded, logits_to_keep=1).logits[:, -1]
+            logits[:, verbalizer]
+
+    def evaluate():
+        with torch.inference_mode():
+            embedded_pass(soft)
+            embedded_pass(projected)
+            text_pass(prompt_text.strip())
+            text_pass("")
+            text_pass("Overall, the movie was")
+
+    note = f"{len(sentences)} SST-2 test sentences x 5 passes, prompt {prompt_length} tokens, batches of {batch} padded left, logits at the last position only"
+    return runner.time(GEMMA_EVALUATE, len(sentences), 0, evaluate, examples=len(sentences), note=note)
 
 
 def pez_step(runner, model, encoded, batch=16, prompt_length=10):
@@ -298,9 +367,9 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     args = parser.parse_args()
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
-    unknown = [w for w in workloads if w not in DEFAULT_WORKLOADS]
+    unknown = [w for w in workloads if w not in KNOWN_WORKLOADS]
     if unknown:
-        parser.error(f"unknown workload {', '.join(unknown)}; known: {', '.join(DEFAULT_WORKLOADS)}")
+        parser.error(f"unknown workload {', '.join(unknown)}; known: {', '.join(KNOWN_WORKLOADS)}")
     try:
         shapes = [tuple(int(x) for x in s.lower().split("x")) for s in args.shapes.split(",")]
         assert all(len(s) == 2 and s[0] >= 1 and 1 <= s[1] <= 1024 for s in shapes)
@@ -315,7 +384,7 @@ def main():
     kinds = [k for k in GPT2_WORKLOADS if k in workloads]
     if kinds or SGEMM in workloads:
         run_gpt2(runner, kinds, shapes, SGEMM in workloads)
-    if GEMMA_CLASSIFY in workloads or GEMMA_PEZ_STEP in workloads:
+    if GEMMA_CLASSIFY in workloads or GEMMA_PEZ_STEP in workloads or GEMMA_EVALUATE in workloads:
         run_gemma(runner, workloads)
     print(json.dumps(runner.results, indent=2, sort_keys=True))
 

@@ -20,6 +20,8 @@ public struct BenchmarkResult: Codable, Sendable, Equatable {
     public var blasShare: Double?
     /// Examples (sequences) per second.
     public var examplesPerSecond: Double?
+    /// Tokens processed (or, decoding, generated) per second, where a workload counts them: the unit llama.cpp reports.
+    public var tokensPerSecond: Double?
     public var threads: Int
     public var blasCore: String
     /// sgemm rows: which GEMM ("qkv", "attn-proj", "fc", "fc-proj", "lm-head", or "gpt2-124m mix") and its size.
@@ -34,15 +36,17 @@ public struct BenchmarkResult: Codable, Sendable, Equatable {
         case workload, B, T
         case medianSeconds = "median_s", minSeconds = "min_s", maxSeconds = "max_s", runs
         case gflops, peakResidentMB = "peak_rss_mb", blasShare = "blas_share", examplesPerSecond = "examples_per_s"
+        case tokensPerSecond = "tokens_per_s"
         case threads, blasCore = "blas_core", gemm, m, n, k, note
     }
 
-    public init(workload: String, B: Int, T: Int, timing: Timing, flops: Double?, examples: Int?,
+    public init(workload: String, B: Int, T: Int, timing: Timing, flops: Double?, examples: Int?, tokens: Int? = nil,
                 peakResidentMB: Double?, threads: Int, blasCore: String, note: String? = nil) {
         self.workload = workload; self.B = B; self.T = T
         medianSeconds = timing.median; minSeconds = timing.min; maxSeconds = timing.max; runs = timing.samples.count
         gflops = flops.map { $0 / timing.median / 1e9 }
         examplesPerSecond = examples.map { Double($0) / timing.median }
+        tokensPerSecond = tokens.map { Double($0) / timing.median }
         self.peakResidentMB = peakResidentMB
         self.threads = threads; self.blasCore = blasCore; self.note = note
     }

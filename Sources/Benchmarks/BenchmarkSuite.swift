@@ -30,11 +30,15 @@ public enum BenchmarkSuite {
     public static let gemmaRLPrompt = ["gemma3-270m/rlprompt-reward", "gemma3-270m/rlprompt-reward-recompute", "gemma3-270m/rlprompt-step"]
     public static let gemmaGCGStep = "gemma3-270m/gcg-step"
     public static let gemmaGenerate = "gemma3-270m/generate-128"
+    /// One 512-token sequence through the forward, the label rows read at its end (llama-bench's pp512).
+    public static let gemmaPrefill = "gemma3-270m/prefill-512"
+    public static let gemmaRollout = "gemma3-270m/rollout-16x5"
+    public static let gemmaEvaluate = ["gemma3-270m/evaluate-600", "gemma3-270m/evaluate-600-whole"]
     /// The same classification forward on Qwen2.5-Coder 0.5B (the Llama family: SwiGLU, QKV biases, untied head).
     public static let qwenClassify = "qwen2.5-coder-0.5b/classify"
     /// Gemma workloads by name, built on the loaded model and batch. Extension point: a new Gemma workload
     /// (e.g. "gemma3-270m/pez-step") adds its name and constructor here and conforms to `Workload`.
-    static let gemmaCatalog: [(name: String, make: (DecoderModel, GemmaClassifyBatch) throws -> any Workload)] = [
+    public static let gemmaCatalog: [(name: String, make: (DecoderModel, GemmaClassifyBatch) throws -> any Workload)] = [
         (gemmaClassify, { try GemmaClassifyWorkload(model: $0, input: $1) }),
         (gemmaPEZStep, { model, input in
             try GemmaPEZStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!))
@@ -45,6 +49,10 @@ public enum BenchmarkSuite {
             try GemmaRLPromptStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!))
         }),
         (gemmaGenerate, { GenerateWorkload(model: $0, input: $1) }),
+        (gemmaPrefill, { try GemmaClassifyWorkload(model: $0, input: $1.concatenated(512), name: gemmaPrefill) }),
+        (gemmaRollout, { model, input in RolloutWorkload(model: model, start: input.ids[0][0]) }),
+        (gemmaEvaluate[0], { model, _ in try GemmaEvaluateWorkload.make(model: model, shareStart: true) }),
+        (gemmaEvaluate[1], { model, _ in try GemmaEvaluateWorkload.make(model: model, shareStart: false) }),
         (gemmaGCGStep, { model, input in
             try GemmaGCGStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!))
         }),
@@ -67,7 +75,7 @@ public enum BenchmarkSuite {
             ResidentMemory.resetPeak()
             let timing = try measure(warmup: options.warmup, repeats: options.repeats) { try workload.step() }
             let result = BenchmarkResult(workload: workload.name, B: workload.B, T: workload.T, timing: timing,
-                                         flops: workload.flops, examples: workload.examples,
+                                         flops: workload.flops, examples: workload.examples, tokens: workload.tokens,
                                          peakResidentMB: ResidentMemory.peakMB(), threads: BLAS.threads,
                                          blasCore: blasCoreName, note: workload.note)
             return result

@@ -71,6 +71,16 @@ public struct GemmaClassifyBatch: Sendable {
         return batch
     }
 
+    /// One sequence of `count` tokens: the batch's sentences one after another, cut at `count` (the prefill
+    /// workload: llama-bench's pp512 on the same kind of text).
+    public func concatenated(_ count: Int) -> GemmaClassifyBatch {
+        var joined = Array(ids.joined())
+        while !joined.isEmpty, joined.count < count { joined += joined }
+        var batch = GemmaClassifyBatch(ids: [Array(joined.prefix(count))], note: note)
+        batch.labelIds = labelIds
+        return batch
+    }
+
     /// Fixed pseudo-random ids of lengths 20…40, for when the sentences are not at hand.
     public static func synthetic(count: Int, note: String) -> GemmaClassifyBatch {
         var rng = SeededGenerator(seed: 3)
@@ -106,6 +116,7 @@ public final class GemmaClassifyWorkload: Workload {
     public var B: Int { batch.count }
     public var T: Int { batch.maxLength }
     public var examples: Int? { batch.count }
+    public var tokens: Int? { batch.tokenCount }
 
     /// Per layer: q, k, v 2·N·C·(Q + 2K), output 2·N·Q·C, gate and up 2·2·N·C·F, down 2·N·F·C, with Q = H·D and
     /// K = G·D; attention 4·Lᵦ²·Q per example (full squares, as the kernel computes them). Head: 2·B·C·2.
@@ -143,6 +154,7 @@ public final class GenerateWorkload: Workload {
     public var T: Int { prompt.count + Self.tokens }
     /// Tokens generated per step, so the report's rate is tokens per second.
     public var examples: Int? { Self.tokens }
+    public var tokens: Int? { Self.tokens }
     public var flops: Double? { nil }
     public var note: String? { "\(prompt.count)-token prompt, \(Self.tokens) greedy tokens; examples/s is tokens/s" }
 
@@ -150,5 +162,42 @@ public final class GenerateWorkload: Workload {
         // No stop token: always the full 128.
         let produced = try model.generate(prompt: prompt, options: GenerationOptions(maxTokens: Self.tokens))
         precondition(produced.count == Self.tokens, "generation stopped at \(produced.count) tokens")
+    }
+}
+
+/// RLPrompt's rollout without its policy head: 16 sequences decoded together for 5 tokens from `<bos>`, one batched
+/// forward per token through 16 key/value caches, full-vocabulary logits for each row, greedy choice. The 16 × 5
+/// shape `legible tune --method rlprompt` samples its prompts in (llama-batched-bench -npp 1 -ntg 5 -npl 16).
+public final class RolloutWorkload: Workload {
+    public static let sequences = 16, length = 5
+    let model: DecoderModel
+    let start: Int32
+    let inputs: FloatBuffer, logits: FloatBuffer
+    public let name = "gemma3-270m/rollout-16x5"
+
+    public init(model: DecoderModel, start: Int32) {
+        self.model = model; self.start = start
+        inputs = FloatBuffer(count: Self.sequences * model.width)
+        logits = FloatBuffer(count: Self.sequences * model.vocabularySize)
+    }
+
+    public var B: Int { Self.sequences }
+    public var T: Int { Self.length }
+    public var examples: Int? { Self.sequences }
+    public var tokens: Int? { Self.sequences * Self.length }
+    public var flops: Double? { nil }
+    public var note: String? { "\(Self.sequences) sequences × \(Self.length) greedy tokens from <bos>, batched; tokens/s counts generated tokens" }
+
+    public func step() throws {
+        let S = Self.sequences, V = model.vocabularySize
+        let caches = (0..<S).map { _ in model.makeCache(capacity: Self.length + 1) }
+        var next = [Int32](repeating: start, count: S)
+        for _ in 0..<Self.length {
+            try model.embed(next, into: inputs.pointer)
+            let hidden = try model.forward(inputs: inputs.pointer, batch: RaggedBatch(lengths: Array(repeating: 1, count: S)),
+                                           continuing: caches, extend: true)
+            model.headLogits(hidden: hidden, rows: S, into: logits.pointer)
+            for s in 0..<S { next[s] = Int32(argmax(UnsafeBufferPointer(start: logits.pointer + s * V, count: V))) }
+        }
     }
 }

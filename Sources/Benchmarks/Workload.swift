@@ -11,6 +11,8 @@ public protocol Workload: AnyObject {
     var flops: Double? { get }
     /// Examples one step processes; nil where not meaningful.
     var examples: Int? { get }
+    /// Tokens one step processes (or, decoding, generates); nil where not meaningful.
+    var tokens: Int? { get }
     /// Anything a reader must know about this row.
     var note: String? { get }
     /// One step: what is timed.
@@ -19,5 +21,6 @@ public protocol Workload: AnyObject {
 
 public extension Workload {
     var examples: Int? { nil }
+    var tokens: Int? { nil }
     var note: String? { nil }
 }

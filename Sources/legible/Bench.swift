@@ -12,8 +12,11 @@ struct Bench: ParsableCommand {
             Each workload runs --warmup times untimed, then --repeats times; the median is reported with \
             GFLOP/s (GEMM FLOPs counted analytically), peak resident memory (VmHWM, reset before each \
             workload), and the share of what sgemm alone achieves on the workload's GEMM shapes. \
-            the gemma3-270m workloads (classify, pez-step, rlprompt-reward, rlprompt-reward-recompute, rlprompt-step, gcg-step, generate-128) need \(GemmaBenchmarkFiles.defaultModel) or \(GemmaBenchmarkFiles.environmentKey); qwen2.5-coder-0.5b/classify needs models/qwen2.5-coder-0.5b or LEGIBLE_QWEN_GGUF. \
-            scripts/bench-compare runs this beside PyTorch and writes docs/BENCHMARKS.md.
+            The gemma3-270m workloads (\(BenchmarkSuite.gemmaCatalog.map { $0.name.replacingOccurrences(of: "gemma3-270m/", with: "") }.joined(separator: ", "))) \
+            need \(GemmaBenchmarkFiles.defaultModel) or \(GemmaBenchmarkFiles.environmentKey); evaluate-600 also needs \
+            data/fewshot/sst-2/16-100/test.tsv (or ../shared/data/…). qwen2.5-coder-0.5b/classify needs \
+            models/qwen2.5-coder-0.5b or LEGIBLE_QWEN_GGUF. \
+            scripts/bench-compare runs this beside PyTorch (and, with --llama-cpp, llama.cpp) and writes docs/BENCHMARKS.md.
             """)
 
     @Flag(help: "Print JSON instead of a table.") var json = false
