@@ -79,8 +79,7 @@ public final class PromptClassifier {
     }
 
     /// Every example's rest run after one cached shared start: its keys and values are computed once per call
-    /// instead of once per example. On SST-2 with PEZ's template and a 10-token prompt that is 11 of an example's
-    /// 20–60 tokens.
+    /// instead of once per example: with PEZ's template and a 10-token prompt, 11 tokens of every sequence.
     private func labelLogProbabilities(_ examples: [EncodedExample], after start: SharedStart) throws -> [[Float]] {
         let C = model.width, P = start.tokens.count, n = start.prompt.length
         let inputs = FloatBuffer(count: start.count * C)
