@@ -18,6 +18,8 @@ obvious PyTorch way, printed as the same JSON schema (see Sources/Benchmarks/Ben
                          prompt's text, no prompt, the manual prompt), batches of 16 padded on the left so the
                          last position is every sequence's last token, full-vocabulary logits there only
                          (logits_to_keep=1), under torch.inference_mode()
+  gemma3-270m/generate-128  model.generate on the first SST-2 sentence, greedy, exactly 128 new tokens
+                         (min_new_tokens=max_new_tokens=128), with its key/value cache: tokens/s generated
 
 FLOPs are counted with the same formulas as Legible (2·M·N·K per GEMM; for Gemma the work Legible does:
 the head at the last token on two rows), so GFLOP/s compare as speed. Peak memory is VmHWM, reset before
@@ -39,8 +41,9 @@ SGEMM = "sgemm"
 GEMMA_CLASSIFY = "gemma3-270m/classify"
 GEMMA_PEZ_STEP = "gemma3-270m/pez-step"
 GEMMA_EVALUATE = "gemma3-270m/evaluate-600"
+GEMMA_GENERATE = "gemma3-270m/generate-128"
 DEFAULT_WORKLOADS = GPT2_WORKLOADS + [SGEMM, GEMMA_CLASSIFY, GEMMA_PEZ_STEP]
-KNOWN_WORKLOADS = DEFAULT_WORKLOADS + [GEMMA_EVALUATE]
+KNOWN_WORKLOADS = DEFAULT_WORKLOADS + [GEMMA_EVALUATE, GEMMA_GENERATE]
 GEMMA_DEFAULT = "models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf"
 SENTENCE_FILES = ["data/fewshot/sst-2/16-100/test.tsv", "../shared/data/fewshot/sst-2/16-100/test.tsv"]
 VERBALIZER = [1822, 21832]  # ▁great, ▁terrible: the ids Legible uses (GemmaClassifyBatch.verbalizer)
@@ -259,6 +262,24 @@ def run_gemma(runner, workloads):
         runner.results.append(pez_step(runner, model, encoded))
     if GEMMA_EVALUATE in workloads:
         runner.results.append(evaluate_600(runner, model, tokenizer))
+    if GEMMA_GENERATE in workloads:
+        runner.results.append(generate_128(runner, model, encoded))
+
+
+def generate_128(runner, model, encoded, tokens=128):
+    torch = runner.torch
+    first = encoded["input_ids"][:1, :int(encoded["attention_mask"][0].sum())]
+
+    def generate():
+        with torch.inference_mode():
+            out = model.generate(first, attention_mask=torch.ones_like(first), do_sample=False,
+                                 max_new_tokens=tokens, min_new_tokens=tokens)
+        assert out.shape[1] - first.shape[1] == tokens
+
+    note = f"{first.shape[1]}-token prompt, {tokens} greedy tokens (model.generate with its cache); examples/s is tokens/s"
+    row = runner.time(GEMMA_GENERATE, 1, first.shape[1] + tokens, generate, examples=tokens, note=note)
+    row["tokens_per_s"] = tokens / row["median_s"]
+    return row
 
 
 def spread_rows(count, limit):
@@ -384,7 +405,7 @@ def main():
     kinds = [k for k in GPT2_WORKLOADS if k in workloads]
     if kinds or SGEMM in workloads:
         run_gpt2(runner, kinds, shapes, SGEMM in workloads)
-    if GEMMA_CLASSIFY in workloads or GEMMA_PEZ_STEP in workloads or GEMMA_EVALUATE in workloads:
+    if any(w in workloads for w in [GEMMA_CLASSIFY, GEMMA_PEZ_STEP, GEMMA_EVALUATE, GEMMA_GENERATE]):
         run_gemma(runner, workloads)
     print(json.dumps(runner.results, indent=2, sort_keys=True))
 
