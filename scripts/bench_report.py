@@ -3,7 +3,10 @@
 machine.env, legible-r<round>-<unit>.json, torch-r<round>-<unit>.json and scaling-<side>-t<threads>.json,
 each a list of rows in the schema of Sources/Benchmarks/BenchmarkResult.swift. Standard library only.
 
-Usage: bench_report.py RESULTS_DIR > docs/BENCHMARKS.md
+Usage: bench_report.py RESULTS_DIR [--keep docs/BENCHMARKS.md] > docs/BENCHMARKS.md
+
+--keep carries over the page's hand-measured sections: everything from its first "## " heading up to "## Machine and
+method", where the generated part begins. scripts/bench-compare passes the page it is about to replace.
 """
 import glob
 import json
@@ -73,7 +76,28 @@ def table(header, rows):
     return "\n".join(lines)
 
 
+MACHINE_HEADING = "## Machine and method"
+
+
+def kept_sections(path):
+    """The hand-measured sections of an earlier page: from its first "## " heading to the generated part."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+    except OSError:
+        return ""
+    first = next((i for i, line in enumerate(lines) if line.startswith("## ")), None)
+    end = next((i for i, line in enumerate(lines) if line.startswith(MACHINE_HEADING)), len(lines))
+    if first is None or first >= end:
+        return ""
+    return "\n".join(lines[first:end]).rstrip() + "\n"
+
+
 def main():
+    keep = None
+    if len(sys.argv) == 4 and sys.argv[2] == "--keep":
+        keep = sys.argv[3]
+        del sys.argv[2:]
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     directory = sys.argv[1]
@@ -110,7 +134,11 @@ def main():
                 else "not set in the calling environment")
     mode = ("kept as given (`--as-given`)" if env.get("as_given") == "1"
             else "removed for both sides (`env -u OPENBLAS_CORETYPE`), so OpenBLAS picked its kernels from the CPU")
-    out.append("## Machine and method\n")
+    if keep:
+        kept = kept_sections(keep)
+        if kept:
+            out.append(kept)
+    out.append(MACHINE_HEADING + "\n")
     out.append("\n".join([
         f"- Date: {env.get('date')}, commit `{env.get('commit')}`; the run took about {env.get('minutes', '?')} minutes.",
         f"- CPU: {env.get('cpu')}, {env.get('cpus')} logical CPUs; memory {memory_gb:.1f} GiB.",
