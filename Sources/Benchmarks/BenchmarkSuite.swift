@@ -30,6 +30,7 @@ public enum BenchmarkSuite {
     public static let gemmaRLPrompt = ["gemma3-270m/rlprompt-reward", "gemma3-270m/rlprompt-reward-recompute", "gemma3-270m/rlprompt-step"]
     public static let gemmaGCGStep = "gemma3-270m/gcg-step"
     public static let gemmaGenerate = "gemma3-270m/generate-128"
+    public static let gemmaGenerateSampled = "gemma3-270m/generate-128-sampled"
     /// One 512-token sequence through the forward, the label rows read at its end (llama-bench's pp512).
     public static let gemmaPrefill = "gemma3-270m/prefill-512"
     public static let gemmaRollout = "gemma3-270m/rollout-16x5"
@@ -49,6 +50,8 @@ public enum BenchmarkSuite {
             try GemmaRLPromptStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!))
         }),
         (gemmaGenerate, { GenerateWorkload(model: $0, input: $1) }),
+        (gemmaGenerateSampled, { GenerateWorkload(model: $0, input: $1, name: gemmaGenerateSampled,
+                                                  sampling: SamplingOptions(temperature: 1, topP: 0.9, seed: 1)) }),
         (gemmaPrefill, { try GemmaClassifyWorkload(model: $0, input: $1.concatenated(512), name: gemmaPrefill) }),
         (gemmaRollout, { model, input in RolloutWorkload(model: model, start: input.ids[0][0]) }),
         (gemmaEvaluate[0], { model, _ in try GemmaEvaluateWorkload.make(model: model, shareStart: true) }),

@@ -145,8 +145,11 @@ public final class GenerateWorkload: Workload {
     public let name: String
     public static let tokens = 128
 
-    public init(model: DecoderModel, input: GemmaClassifyBatch, name: String = "gemma3-270m/generate-128") {
-        self.model = model; self.name = name
+    let sampling: SamplingOptions
+
+    /// Greedy, or with `sampling` (the `generate-128-sampled` workload: temperature 1, top-p 0.9).
+    public init(model: DecoderModel, input: GemmaClassifyBatch, name: String = "gemma3-270m/generate-128", sampling: SamplingOptions = .greedy) {
+        self.model = model; self.name = name; self.sampling = sampling
         prompt = input.ids[0]
     }
 
@@ -156,11 +159,14 @@ public final class GenerateWorkload: Workload {
     public var examples: Int? { Self.tokens }
     public var tokens: Int? { Self.tokens }
     public var flops: Double? { nil }
-    public var note: String? { "\(prompt.count)-token prompt, \(Self.tokens) greedy tokens; examples/s is tokens/s" }
+    public var note: String? {
+        let how = sampling.temperature <= 0 ? "greedy" : "sampled at temperature \(sampling.temperature)" + (sampling.topP.map { ", top-p \($0)" } ?? "")
+        return "\(prompt.count)-token prompt, \(Self.tokens) tokens \(how); examples/s is tokens/s"
+    }
 
     public func step() throws {
         // No stop token: always the full 128.
-        let produced = try model.generate(prompt: prompt, options: GenerationOptions(maxTokens: Self.tokens))
+        let produced = try model.generate(prompt: prompt, options: GenerationOptions(maxTokens: Self.tokens, sampling: sampling))
         precondition(produced.count == Self.tokens, "generation stopped at \(produced.count) tokens")
     }
 }

@@ -29,9 +29,9 @@ public struct Sampler {
 
     public mutating func next(from logits: UnsafeBufferPointer<Float>) -> Int32 {
         if options.temperature <= 0 || options.topK == 1 { return Int32(argmax(logits)) }
+        guard let k = options.topK else { return Int32(withoutTopK(logits)) }
         // Candidates by falling logit, cut by top-k, then turned into probabilities at the temperature.
-        var candidates = options.topK.map { topIndices(logits, k: $0) }
-            ?? Array(0..<logits.count).sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+        var candidates = topIndices(logits, k: k)
         let top = logits[candidates[0]]
         var weights = candidates.map { Double(fastExp((logits[$0] - top) / options.temperature)) }
         let total = weights.reduce(0, +)
@@ -48,6 +48,41 @@ public struct Sampler {
             if u < 0 { return Int32(id) }
         }
         return Int32(candidates.last!)
+    }
+
+    /// Sampling over the whole vocabulary (262,144 words for Gemma) without sorting it: one pass for the largest
+    /// logit and the total weight; then, with top-p, the most likely words in falling order only as far as the
+    /// nucleus reaches (the k largest found in one pass, k = 256, then 2,048, then all), else a walk
+    /// through the vocabulary in index order to the drawn point.
+    private mutating func withoutTopK(_ logits: UnsafeBufferPointer<Float>) -> Int {
+        let top = logits[argmax(logits)], T = options.temperature
+        let weight = { (i: Int) in Double(fastExp((logits[i] - top) / T)) }
+        var total = 0.0
+        for i in logits.indices { total += weight(i) }
+        if let p = options.topP, p < 1 {
+            var k = min(256, logits.count)
+            while true {
+                let candidates = topIndices(logits, k: k)
+                var cumulative = 0.0, keep = 0
+                while keep < candidates.count && (keep == 0 || cumulative < Double(p) * total) { cumulative += weight(candidates[keep]); keep += 1 }
+                if cumulative >= Double(p) * total || k == logits.count {
+                    var u = Double(rng.nextUnit()) * cumulative
+                    for id in candidates[..<keep] {
+                        u -= weight(id)
+                        if u < 0 { return id }
+                    }
+                    return candidates[keep - 1]
+                }
+                // Past 2,048 the one-pass selection's insertions cost more than sorting everything.
+                k = k < 2048 ? min(k * 8, logits.count) : logits.count
+            }
+        }
+        var u = Double(rng.nextUnit()) * total
+        for i in logits.indices {
+            u -= weight(i)
+            if u < 0 { return i }
+        }
+        return logits.count - 1
     }
 }
 

@@ -95,6 +95,29 @@ import TestSupport
         }
     }
 
+    /// Over a vocabulary of 5,000 words: without top-k, draws follow the softmax (the five likeliest words within
+    /// 1.5 points over 20,000 draws, where a standard error is at most 0.26 points); with top-p, every draw is inside the nucleus found by
+    /// sorting, including one that needs more than the first 256 and 2,048 candidates.
+    @Test func samplingAVocabularyWithoutTopK() {
+        var rng = SeededGenerator(seed: 4)
+        let logits = (0..<5_000).map { i in i < 5 ? Float(5 - i) : Float(rng.nextNormal()) * 0.5 - 2 }
+        let weights = logits.map { Foundation.exp(Double($0)) }, total = weights.reduce(0, +)
+        var sampler = Sampler(SamplingOptions(temperature: 1, seed: 11))
+        var counts = [Int](repeating: 0, count: logits.count)
+        logits.withUnsafeBufferPointer { for _ in 0..<20_000 { counts[Int(sampler.next(from: $0))] += 1 } }
+        for i in 0..<5 { #expect(abs(Double(counts[i]) / 20_000 - weights[i] / total) < 0.015, "word \(i)") }
+        for p in [Float(0.5), 0.97, 0.999] {
+            let sorted = logits.indices.sorted { logits[$0] > logits[$1] }
+            var cumulative = 0.0, nucleus = Set<Int>()
+            for i in sorted where nucleus.isEmpty || cumulative < Double(p) * total { cumulative += weights[i]; nucleus.insert(i) }
+            var top = Sampler(SamplingOptions(temperature: 1, topP: p, seed: 12))
+            logits.withUnsafeBufferPointer { l in
+                for _ in 0..<300 { #expect(nucleus.contains(Int(top.next(from: l))), "top-p \(p), nucleus of \(nucleus.count)") }
+            }
+            if p == 0.999 { #expect(nucleus.count > 2_048) }
+        }
+    }
+
     @Test func badInputsThrowTypedErrors() throws {
         let model = try model()
         #expect(throws: ModelError.sequenceTooLong(length: 41, limit: 40)) {
