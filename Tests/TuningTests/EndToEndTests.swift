@@ -26,15 +26,18 @@ func legibleExecutable() throws -> URL {
 
 let testCacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("legible-cache-\(UUID().uuidString)")
 
+/// The environment the tests run `legible` in: this process's, with zero-shot scores sent to the test process's own
+/// cache folder instead of the user's, and `extra` on top.
+func testEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+    ProcessInfo.processInfo.environment.merging(["LEGIBLE_CACHE_DIR": testCacheDirectory.path]) { $1 }.merging(extra) { $1 }
+}
+
 /// Runs the `legible` executable built beside this test bundle (or, with `executable`, another program).
 func legible(_ arguments: [String], executable: URL? = nil, environment extra: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
     process.executableURL = try executable ?? legibleExecutable()
     process.arguments = arguments
-    // Zero-shot scores go to this test process's own cache folder, not the user's.
-    var environment = ProcessInfo.processInfo.environment
-    environment["LEGIBLE_CACHE_DIR"] = testCacheDirectory.path
-    process.environment = environment.merging(extra) { $1 }
+    process.environment = testEnvironment(extra)
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

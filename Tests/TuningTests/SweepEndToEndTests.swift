@@ -88,7 +88,7 @@ import Testing
         let process = Process()
         process.executableURL = executable
         process.arguments = ["sweep", "run", sweep]
-        process.environment = ProcessInfo.processInfo.environment.merging(["LEGIBLE_CACHE_DIR": testCacheDirectory.path]) { $1 }
+        process.environment = testEnvironment()
         process.standardError = try FileHandle(forWritingTo: log)
         process.standardOutput = FileHandle.nullDevice
         try process.run()
