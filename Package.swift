@@ -30,7 +30,9 @@ let package = Package(
             name: "CSentencePiece", path: "Sources/CSentencePiece",
             cxxSettings: [.unsafeFlags(["-std=c++17"])],
             linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("sentencepiece_train")]),
-        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: optimizeKernels),
+        // The bfloat16 kernel (AVX512-BF16, chosen at run time) and its plain C reference.
+        .target(name: "CBFloat16", path: "Sources/CBFloat16", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Kernels", dependencies: ["CBLAS", "CBFloat16"], swiftSettings: optimizeKernels),
         .target(name: "WeightFiles", swiftSettings: optimize),
         .target(name: "Models", dependencies: ["Kernels", "WeightFiles"], swiftSettings: optimize),
         .target(name: "Tokenizers", dependencies: ["CSentencePiece", "WeightFiles"], swiftSettings: optimize),
@@ -39,7 +41,7 @@ let package = Package(
         // Tasks and data: datasets in any format, task descriptions and presets, templates, label words.
         .target(name: "Tasks", dependencies: ["Tokenizers", "Tuning"], swiftSettings: optimize),
         // Runs: one tuning job from start (or resume) to its evaluated report, in its run directory.
-        .target(name: "Runs", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks", "WeightFiles"], swiftSettings: optimize),
+        .target(name: "Runs", dependencies: ["Kernels", "Models", "Tokenizers", "Tuning", "Tasks", "WeightFiles"], swiftSettings: optimize),
         // Sweeps: a plan of runs over a grid, run in resumable shards.
         .target(name: "Sweeps", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks", "Runs"], swiftSettings: optimize),
         // Reports: a sweep's tables, Pareto fronts and SVG plots.
@@ -52,7 +54,7 @@ let package = Package(
             ],
             swiftSettings: optimize),
         .target(name: "TestSupport", dependencies: ["Kernels"], path: "Tests/TestSupport"),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CBFloat16", "TestSupport"]),
         .testTarget(name: "WeightFilesTests", dependencies: ["WeightFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -14,8 +14,11 @@ llama.cpp runs on two files: the Q4_K_M GGUF both sides load (llama.cpp computes
 dequantizes them to float32 when it loads) and an F32 copy made from it by llama-quantize, whose weights are the same
 float32 values Legible holds. Each side uses --threads; rounds alternate which side goes first.
 
-Usage: bench_llama.py --legible PATH --llama-bin DIR --f32 FILE [--q4 FILE] [--rounds 3] [--repeats 3] [--threads 2]
-                      [--sentences test.tsv] [--raw DIR]
+With --bf16 FILE (a BF16 copy made the same way), the comparison adds Legible with `--precision bf16` (its weights
+rounded to bfloat16 when it loads: the same values as the copy) against llama.cpp on that file.
+
+Usage: bench_llama.py --legible PATH --llama-bin DIR --f32 FILE [--q4 FILE] [--bf16 FILE] [--rounds 3] [--repeats 3]
+                      [--threads 2] [--sentences test.tsv] [--raw DIR]
 """
 import argparse
 import glob
@@ -41,11 +44,11 @@ def run(command):
     return result.stdout
 
 
-def ours(args):
+def ours(args, precision="fp32"):
     """Tokens per second of each workload, from one `legible bench` process."""
     names = ",".join("gemma3-270m/" + w for w in WORKLOADS)
     out = run([args.legible, "bench", "--json", "--workloads", names, "--threads", str(args.threads),
-               "--repeats", str(args.repeats), "--warmup", "1"])
+               "--repeats", str(args.repeats), "--warmup", "1", "--precision", precision])
     rows = json.loads(out)
     return {row["workload"].split("/", 1)[1]: row["tokens_per_s"] for row in rows}
 
@@ -79,6 +82,7 @@ def main():
     parser.add_argument("--llama-bin", required=True)
     parser.add_argument("--f32", required=True)
     parser.add_argument("--q4", default="models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf")
+    parser.add_argument("--bf16", help="a BF16 copy of the GGUF: adds Legible --precision bf16 against llama.cpp on it")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
@@ -91,15 +95,22 @@ def main():
     args = parser.parse_args()
     if args.sentences is None:
         parser.error("no SST-2 test.tsv found; give --sentences")
-    for path in [args.legible, args.f32, args.q4, args.sentences]:
+    for path in [args.legible, args.f32, args.q4, args.sentences] + ([args.bf16] if args.bf16 else []):
         if not os.path.exists(path):
             parser.error(f"missing {path}")
 
     sides = {"legible": [], "f32": [], "q4": []}
+    if args.bf16:
+        sides.update({"legible-bf16": [], "bf16": []})
     for round_ in range(1, args.rounds + 1):
-        order = ["legible", "f32", "q4"] if round_ % 2 else ["q4", "f32", "legible"]
+        order = list(sides) if round_ % 2 else list(reversed(sides))
         for side in order:
-            sides[side].append(ours(args) if side == "legible" else theirs(args, getattr(args, side)))
+            if side == "legible":
+                sides[side].append(ours(args))
+            elif side == "legible-bf16":
+                sides[side].append(ours(args, "bf16"))
+            else:
+                sides[side].append(theirs(args, getattr(args, side)))
     if args.raw:
         os.makedirs(args.raw, exist_ok=True)
         with open(os.path.join(args.raw, "llama-cpp.json"), "w") as f:
@@ -119,6 +130,14 @@ def main():
         a, b, c = median("legible", w), median("f32", w), median("q4", w)
         print(f"| {w} | {a:.1f} | {b:.1f} | {a / b:.2f} | {c:.1f} | {a / c:.2f} |")
     print()
+    if args.bf16:
+        print("Both sides on bfloat16 weights (Legible `--precision bf16`, llama.cpp the BF16 copy):\n")
+        print("| workload | Legible bf16 | llama.cpp BF16 | Legible ÷ BF16 | Legible bf16 ÷ Legible fp32 |")
+        print("|---|---:|---:|---:|---:|")
+        for w in WORKLOADS:
+            a, b, f = median("legible-bf16", w), median("bf16", w), median("legible", w)
+            print(f"| {w} | {a:.1f} | {b:.1f} | {a / b:.2f} | {a / f:.2f} |")
+        print()
 
 
 if __name__ == "__main__":

@@ -31,13 +31,15 @@ public struct BenchmarkResult: Codable, Sendable, Equatable {
     public var k: Int?
     /// Anything a reader must know to interpret the row (synthetic inputs, …).
     public var note: String?
+    /// The model's products' precision where it is not float32 ("bf16"); absent for float32 and for sgemm rows.
+    public var precision: String?
 
     enum CodingKeys: String, CodingKey {
         case workload, B, T
         case medianSeconds = "median_s", minSeconds = "min_s", maxSeconds = "max_s", runs
         case gflops, peakResidentMB = "peak_rss_mb", blasShare = "blas_share", examplesPerSecond = "examples_per_s"
         case tokensPerSecond = "tokens_per_s"
-        case threads, blasCore = "blas_core", gemm, m, n, k, note
+        case threads, blasCore = "blas_core", gemm, m, n, k, note, precision
     }
 
     public init(workload: String, B: Int, T: Int, timing: Timing, flops: Double?, examples: Int?, tokens: Int? = nil,

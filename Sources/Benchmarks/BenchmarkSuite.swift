@@ -15,11 +15,13 @@ public struct BenchmarkOptions: Sendable {
     /// BLAS threads; nil leaves OpenBLAS's own choice.
     public var threads: Int?
     public var seed: UInt64
+    /// The models' products' precision (sgemm rows are float32 whatever this says).
+    public var precision: Precision
 
     public init(workloads: [String] = BenchmarkSuite.defaultWorkloads, shapes: [(B: Int, T: Int)] = [(4, 64), (8, 128)],
-                repeats: Int = 3, warmup: Int = 1, threads: Int? = nil, seed: UInt64 = 1) {
+                repeats: Int = 3, warmup: Int = 1, threads: Int? = nil, seed: UInt64 = 1, precision: Precision = .fp32) {
         self.workloads = workloads; self.shapes = shapes; self.repeats = repeats; self.warmup = warmup
-        self.threads = threads; self.seed = seed
+        self.threads = threads; self.seed = seed; self.precision = precision
     }
 }
 
@@ -73,7 +75,7 @@ public enum BenchmarkSuite {
         let wanted = Set(options.workloads)
         var results: [BenchmarkResult] = []
 
-        func time(_ workload: any Workload) throws -> BenchmarkResult {
+        func time(_ workload: any Workload, precision: Precision = .fp32) throws -> BenchmarkResult {
             progress(.started(workload: workload.name, B: workload.B, T: workload.T))
             ResidentMemory.resetPeak()
             let timing = try measure(warmup: options.warmup, repeats: options.repeats) { try workload.step() }
@@ -81,7 +83,9 @@ public enum BenchmarkSuite {
                                          flops: workload.flops, examples: workload.examples, tokens: workload.tokens,
                                          peakResidentMB: ResidentMemory.peakMB(), threads: BLAS.threads,
                                          blasCore: blasCoreName, note: workload.note)
-            return result
+            var precise = result
+            precise.precision = precision == .fp32 ? nil : precision.rawValue
+            return precise
         }
 
         // GPT-2 and sgemm, shape by shape.
@@ -91,13 +95,14 @@ public enum BenchmarkSuite {
             if !kinds.isEmpty {
                 progress(.preparing("GPT-2 124M with random weights"))
                 model = try DecoderModel(randomWeightsFor: .gpt2Small, seed: options.seed)
+                try model?.use(precision: options.precision)
             }
             for (B, T) in options.shapes.sorted(by: { $0.B * $0.T < $1.B * $1.T }) {
                 var shapeResults: [BenchmarkResult] = []
                 if let model {
                     let data = try GPT2Batch(model: model, B: B, T: T, seed: options.seed)
                     for kind in kinds {
-                        let result = try time(GPT2Workload(kind, model: model, data: data))
+                        let result = try time(GPT2Workload(kind, model: model, data: data), precision: options.precision)
                         shapeResults.append(result)
                         progress(.finished(result))
                     }
@@ -146,9 +151,10 @@ public enum BenchmarkSuite {
             }
             progress(.preparing("Gemma 3 from \(url.lastPathComponent)"))
             let model = try DecoderModel.load(gguf: url)
+            try model.use(precision: options.precision)
             let input = try GemmaClassifyBatch.load(gguf: url, sentences: GemmaBenchmarkFiles.sentences())
             for entry in gemmaCatalog where wanted.contains(entry.name) {
-                let result = try time(try entry.make(model, input))
+                let result = try time(try entry.make(model, input), precision: options.precision)
                 results.append(result)
                 progress(.finished(result))
             }
@@ -164,8 +170,10 @@ public enum BenchmarkSuite {
             let url = URL(fileURLWithPath: path)
             progress(.preparing("Qwen2.5-Coder 0.5B from \(url.lastPathComponent)"))
             let model = try DecoderModel.load(gguf: url)
+            try model.use(precision: options.precision)
             let input = try GemmaClassifyBatch.load(anyGGUF: url, sentences: GemmaBenchmarkFiles.sentences())
-            let result = try time(try GemmaClassifyWorkload(model: model, input: input, name: qwenClassify))
+            let result = try time(try GemmaClassifyWorkload(model: model, input: input, name: qwenClassify),
+                                  precision: options.precision)
             results.append(result)
             progress(.finished(result))
         }

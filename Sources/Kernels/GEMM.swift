@@ -40,6 +40,15 @@ public enum BLAS {
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+
+    /// Runs body with OpenBLAS on one thread: for products too small to share, where waking OpenBLAS's pool only
+    /// leaves its threads spinning on the cores other work needs.
+    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        let n = threads
+        if n > 1 { setThreads(1) }
+        defer { if n > 1 { setThreads(n) } }
+        return try body()
+    }
 }
 
 /// Runs body(i) for i in 0..<count, on as many workers as OpenBLAS has threads (`parallel`), with OpenBLAS itself

@@ -38,6 +38,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case headRowOutOfRange(row: Int, tokenCount: Int)
     case backwardWithoutForward
     case cacheFull(needed: Int, capacity: Int)
+    case precisionAlreadySet(String)
 
     public var description: String {
         switch self {
@@ -48,6 +49,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .headRowOutOfRange(let row, let count): return "LM head row \(row) is outside the batch's \(count) tokens"
         case .backwardWithoutForward: return "backward was called before a forward pass"
         case .cacheFull(let needed, let capacity): return "a key/value cache of \(capacity) tokens cannot take \(needed)"
+        case .precisionAlreadySet(let precision):
+            return "the weights are already rounded to \(precision); load the model again for another precision"
         }
     }
 }
@@ -85,6 +88,8 @@ public protocol CausalLM: AnyObject {
     var headWeights: UnsafePointer<Float> { get }
     /// Input embeddings are token embedding rows times this (1 for GPT-2, √C for Gemma).
     var embeddingScale: Float { get }
+    /// The frozen weights' matrix products, in the model's precision (Kernels/ReducedPrecision.swift).
+    var products: FrozenProducts { get }
 
     /// Writes the input embeddings of `ids` into out (count, C): what the model itself uses for a token.
     func embed(_ ids: [Int32], into out: UnsafeMutablePointer<Float>) throws
@@ -153,7 +158,7 @@ public extension CausalLM {
     func headLogits(hidden: UnsafePointer<Float>, rows R: Int, vocabulary: [Int32]? = nil, into out: UnsafeMutablePointer<Float>) {
         let C = width
         guard let vocabulary else {
-            linearForward(out: out, inp: hidden, weight: headWeights, bias: nil, layout: .outputMajor, N: R, I: C, O: vocabularySize)
+            products.linearForward(out: out, inp: hidden, weight: headWeights, bias: nil, layout: .outputMajor, N: R, I: C, O: vocabularySize)
             return
         }
         for r in 0..<R {

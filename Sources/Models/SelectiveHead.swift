@@ -23,10 +23,10 @@ struct SelectiveHead {
     }
 
     /// logits (R, S) = normed · Eᵀ over the requested vocabulary rows of `embedding` (V, C).
-    func forward(embedding: UnsafePointer<Float>, vocabulary: [Int32]?, R: Int, C: Int, V: Int) -> Logits {
+    func forward(embedding: UnsafePointer<Float>, vocabulary: [Int32]?, R: Int, C: Int, V: Int, products: FrozenProducts) -> Logits {
         let matrix = matrix(embedding: embedding, vocabulary: vocabulary, C: C)
         let S = vocabulary?.count ?? V
-        linearForward(out: logits.pointer, inp: normed.pointer, weight: matrix, bias: nil, layout: .outputMajor, N: R, I: C, O: S)
+        products.linearForward(out: logits.pointer, inp: normed.pointer, weight: matrix, bias: nil, layout: .outputMajor, N: R, I: C, O: S)
         return Logits(pointer: logits.pointer, rows: R, columns: S)
     }
 
@@ -38,12 +38,12 @@ struct SelectiveHead {
 
     /// d(normed) (R, C) from d(logits); with `dEmbedding`, also accumulates the head's weight gradient into it.
     mutating func backward(dLogits: UnsafePointer<Float>, embedding: UnsafePointer<Float>, dEmbedding: UnsafeMutablePointer<Float>?,
-                           vocabulary: [Int32]?, R: Int, C: Int, V: Int) -> UnsafeMutablePointer<Float> {
+                           vocabulary: [Int32]?, R: Int, C: Int, V: Int, products: FrozenProducts) -> UnsafeMutablePointer<Float> {
         let S = vocabulary?.count ?? V
         let d = dNormed.zeroed(R * C)
         let matrix = vocabulary == nil ? embedding : UnsafePointer(subset.pointer)
         let dMatrix = dEmbedding == nil ? nil : vocabulary == nil ? dEmbedding : dSubset.zeroed(S * C)
-        linearBackward(dinp: d, dweight: dMatrix, dbias: nil, dout: dLogits, inp: normed.pointer, weight: matrix,
+        products.linearBackward(dinp: d, dweight: dMatrix, dbias: nil, dout: dLogits, inp: normed.pointer, weight: matrix,
                        layout: .outputMajor, N: R, I: C, O: S)
         if let dEmbedding, let vocabulary {
             for (j, id) in vocabulary.enumerated() { addInPlace(dEmbedding + Int(id) * C, dSubset.pointer + j * C, count: C) }

@@ -45,7 +45,8 @@ public final class PromptEvaluator {
             return try classifier.labelLogProbabilities(examples, prompt: PromptEmbeddings.empty(width: model.width))
         }
         guard let zeroShotCache else { return try compute() }
-        return try zeroShotCache.scores(examples: examples, verbalizer: task.verbalizer, compute: compute)
+        return try zeroShotCache.scores(examples: examples, verbalizer: task.verbalizer, precision: model.products.precision,
+                                         compute: compute)
     }
 
     var testExamples: [EncodedExample] { task.testExamples(limit: testLimit, rows: testRows) }

@@ -2,6 +2,7 @@
 // StateSaver decides), log.jsonl (one line per step), prompt.safetensors and report.json (written atomically at
 // the end), and for gcg edits.jsonl (one line per accepted token change).
 import Foundation
+import Kernels
 import WeightFiles
 import Tasks
 import Tuning
@@ -15,11 +16,14 @@ public struct RunSettings: Codable, Sendable, Equatable {
     public var template: String
     public var verbalizers: [String]
     public var configuration: TuningConfiguration
+    /// The precision of the frozen model's products; absent (older runs, and every float32 run) means fp32.
+    public var precision: Precision?
 
     public init(model: String, modelSHA256: String, task: String, split: String, data: String, template: String,
-                verbalizers: [String], configuration: TuningConfiguration) {
+                verbalizers: [String], configuration: TuningConfiguration, precision: Precision = .fp32) {
         self.model = model; self.modelSHA256 = modelSHA256; self.task = task; self.split = split; self.data = data
         self.template = template; self.verbalizers = verbalizers; self.configuration = configuration
+        self.precision = precision == .fp32 ? nil : precision
     }
 }
 
@@ -123,6 +127,7 @@ public struct RunDirectory {
         if a.split != b.split { fields.append("split") }
         if a.template != b.template { fields.append("template") }
         if a.verbalizers != b.verbalizers { fields.append("verbalizers") }
+        if (a.precision ?? .fp32) != (b.precision ?? .fp32) { fields.append("precision") }
         var (x, y) = (a.configuration, b.configuration)
         // The step budget may grow on resume; everything else must match.
         x.steps = 0; y.steps = 0

@@ -70,7 +70,7 @@ public struct TuningJob {
         }
         let settings = RunSettings(model: modelName, modelSHA256: modelSHA256, task: task.definition.name, split: task.split,
                                    data: dataRoot, template: task.template.text, verbalizers: task.verbalizer.words,
-                                   configuration: configuration)
+                                   configuration: configuration, precision: model.products.precision)
         let lock = try RunLock.acquire(directory.url)
         defer { lock.release() }
         let saved = try directory.open(settings, resume: resume) { state in

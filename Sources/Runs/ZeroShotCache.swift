@@ -1,9 +1,10 @@
 // Zero-shot scores kept across runs. The empty and manual prompts' label scores depend only on the model and on
 // the test examples as encoded with that text typed into the template — which fixes the task's data, split,
-// template, test rows and tokenizer — and the label words' tokens. So the key is a digest of exactly those token
-// ids, and a folder per model checksum holds one small JSON file per key: a later `tune`, `eval` or sweep shard on
+// template, test rows and tokenizer — the label words' tokens and the precision of the model's products. So the key
+// is a digest of exactly those token ids (and, for bfloat16, a tag), and a folder per model checksum holds one small JSON file per key: a later `tune`, `eval` or sweep shard on
 // the same model and test rows reads two of an evaluation's five passes instead of running them.
 import Foundation
+import Kernels
 import Tuning
 import WeightFiles
 
@@ -28,8 +29,9 @@ public final class ZeroShotCache {
 
     /// The scores of `examples` (one row per example, one column per class) under `verbalizer`, from memory, then
     /// from the folder, else computed and kept in both. A file that cannot be read or written costs only time.
-    func scores(examples: [EncodedExample], verbalizer: Verbalizer, compute: () throws -> [[Float]]) throws -> [[Float]] {
-        let key = Self.key(examples: examples, verbalizer: verbalizer)
+    func scores(examples: [EncodedExample], verbalizer: Verbalizer, precision: Precision,
+                compute: () throws -> [[Float]]) throws -> [[Float]] {
+        let key = Self.key(examples: examples, verbalizer: verbalizer, precision: precision)
         if let known = scores[key] { return known }
         let file = directory?.appendingPathComponent(key + ".json")
         if let file, let data = try? Data(contentsOf: file), let stored = try? JSONDecoder().decode(Stored.self, from: data),
@@ -47,9 +49,11 @@ public final class ZeroShotCache {
     }
 
     /// sha256 of the label words' tokens and every example's prefix and suffix ids, each list prefixed by its
-    /// length, behind a version tag that changes if the scores' meaning ever does.
-    static func key(examples: [EncodedExample], verbalizer: Verbalizer) -> String {
+    /// length, behind a version tag that changes if the scores' meaning ever does. Scores of bfloat16 products are
+    /// other scores: a tag after the version keeps them apart (float32 keys are as they always were).
+    static func key(examples: [EncodedExample], verbalizer: Verbalizer, precision: Precision = .fp32) -> String {
         var words: [Int32] = [1]  // version of what the scores mean
+        if precision == .bf16 { words.append(-16) }
         func append(_ list: [Int32]) { words.append(Int32(list.count)); words += list }
         words.append(Int32(verbalizer.tokens.count))
         verbalizer.tokens.forEach(append)

@@ -207,7 +207,7 @@ public final class RLPromptTuner: PromptSearch {
                 }
             }
         } else {
-            linearBackward(dinp: dOutput, dweight: nil, dbias: nil, dout: dLogits, inp: states,
+            policyModel.products.linearBackward(dinp: dOutput, dweight: nil, dbias: nil, dout: dLogits, inp: states,
                            weight: policyModel.headWeights, layout: .outputMajor, N: M, I: C, O: V)
         }
         var gradient = [Float](repeating: 0, count: online.parameters.count)

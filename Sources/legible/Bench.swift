@@ -26,6 +26,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Measured runs per workload; the median is reported.") var repeats = 3
     @Option(help: "Untimed runs before measuring.") var warmup = 1
     @Option(help: "BLAS threads (default: OpenBLAS's own choice).") var threads: Int?
+    @Option(help: ArgumentHelp("Precision of the models' frozen products (see legible tune --help); sgemm rows stay float32.",
+                               valueName: "fp32|bf16"))
+    var precision: Precision = .fp32
     @Option(help: ArgumentHelp("GPT-2 and sgemm shapes as BxT, comma-separated.", valueName: "shapes")) var shapes = "4x64,8x128"
     @Flag(help: "Instead of the workloads, break the GPT-2 frozen step down by kernel (a replay of one layer's kernels, scaled by the layer count).")
     var profile = false
@@ -59,7 +62,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         let shapes = try parsedShapes()
         if profile { return try runProfile(shapes) }
-        let options = BenchmarkOptions(workloads: workloadList, shapes: shapes, repeats: repeats, warmup: warmup, threads: threads)
+        let options = BenchmarkOptions(workloads: workloadList, shapes: shapes, repeats: repeats, warmup: warmup, threads: threads,
+                                       precision: precision)
         let results = try BenchmarkSuite.run(options) { event in
             switch event {
             case .preparing(let what): log("preparing \(what)")
@@ -116,7 +120,8 @@ struct Bench: ParsableCommand {
     func printTable(_ results: [BenchmarkResult]) {
         var rows = [["workload", "B", "T", "median s", "GFLOP/s", "BLAS share", "examples/s", "peak MB", "threads", "core"]]
         for r in results {
-            let name = r.gemm.map { "\(r.workload) \($0)" + (r.m.map { " \($0)×\(r.n!)×\(r.k!)" } ?? "") } ?? r.workload
+            let name = r.gemm.map { "\(r.workload) \($0)" + (r.m.map { " \($0)×\(r.n!)×\(r.k!)" } ?? "") }
+                ?? r.workload + (r.precision.map { " (\($0))" } ?? "")
             rows.append([
                 name, "\(r.B)", "\(r.T)", String(format: "%.4f", r.medianSeconds),
                 r.gflops.map { String(format: "%.1f", $0) } ?? "—",

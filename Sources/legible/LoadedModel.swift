@@ -17,6 +17,7 @@ struct LoadedModel {
         options.applyThreads()
         let url = URL(fileURLWithPath: options.model)
         let model = try ModelLoader.load(url)
+        try options.applyPrecision(to: model)
         let directory = url.hasDirectoryPath || isDirectory(url) ? url : url.deletingLastPathComponent()
         // A .gguf file named on its own carries the vocabulary, whatever other .gguf files sit beside it.
         let ggufFile = url.pathExtension == "gguf" && !isDirectory(url) ? url.lastPathComponent : nil

@@ -194,6 +194,25 @@ func legible(_ arguments: [String], executable: URL? = nil, environment extra: [
         #expect(changed.status != 0 && changed.error.contains("different settings"))
     }
 
+    /// `--precision bf16` is recorded in run.json and says so when the model loads; a run resumed in another
+    /// precision is refused, as any changed setting is.
+    @Test func aBFloat16RunRecordsItsPrecision() throws {
+        let out = runs.appendingPathComponent("bf16")
+        let tuned = try tune(out, ["--steps", "3", "--precision", "bf16"])
+        #expect(tuned.status == 0, "\(tuned.error)")
+        #expect(tuned.error.contains("bf16 products"))
+        let settings = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as? [String: Any]
+        #expect(settings?["precision"] as? String == "bf16")
+        let changed = try tune(out, ["--resume"])
+        #expect(changed.status != 0 && changed.error.contains("precision"))
+        #expect(try tune(out, ["--resume", "--precision", "bf16"]).status == 0)
+        let float32 = runs.appendingPathComponent("fp32")
+        #expect(try tune(float32, ["--steps", "3"]).status == 0)
+        let recorded = try JSONSerialization.jsonObject(with: Data(contentsOf: float32.appendingPathComponent("run.json"))) as? [String: Any]
+        #expect(recorded != nil && recorded?["precision"] == nil)
+        #expect(try legible(["tune", "--model", model.path, "--precision", "fp16"]).error.contains("fp16"))
+    }
+
     @Test func badInputFailsWithAMessage() throws {
         let cases: [([String], String)] = [
             (["--task", "imdb"], "no task 'imdb' in"),

@@ -226,6 +226,9 @@ import Testing
         #expect(ZeroShotCache.key(examples: moved, verbalizer: words) != key)
         #expect(ZeroShotCache.key(examples: examples, verbalizer: Verbalizer(words: ["a", "b"], tokens: [[5], [7]])) != key)
         #expect(ZeroShotCache.key(examples: Array(examples.prefix(1)), verbalizer: words) != key)
+        // Scores of bfloat16 products are kept apart from float32's.
+        #expect(ZeroShotCache.key(examples: examples, verbalizer: words, precision: .fp32) == key)
+        #expect(ZeroShotCache.key(examples: examples, verbalizer: words, precision: .bf16) != key)
         let cache = ZeroShotCache.userCache(modelSHA256: "abc", environment: ["XDG_CACHE_HOME": "/somewhere"])
         #expect(cache.directory?.path == "/somewhere/legible/zero-shot/abc")
         #expect(ZeroShotCache.userCache(modelSHA256: "abc", environment: ["LEGIBLE_CACHE_DIR": "/x", "XDG_CACHE_HOME": "/y"]).directory?.path

@@ -10,6 +10,7 @@ struct Attention {
     let weights: DecoderTensors.Block
     let rope: RotaryTable
     let shape: AttentionShape
+    let products: FrozenProducts
     var Q: Int { config.heads * config.headSize }
     var K: Int { config.kvHeads * config.headSize }
 
@@ -28,14 +29,14 @@ struct Attention {
         let c = config, w = weights
         let (C, H, G, D) = (c.width, c.heads, c.kvHeads, c.headSize)
         if c.conv1DProjections {
-            linearForward(out: s.qkv.pointer, inp: x, weight: w.query, bias: w.queryBias, layout: .inputMajor, N: N, I: C, O: Q + 2 * K)
+            products.linearForward(out: s.qkv.pointer, inp: x, weight: w.query, bias: w.queryBias, layout: .inputMajor, N: N, I: C, O: Q + 2 * K)
             return
         }
         // Without per-head norms the projections land where RoPE rotates them in place.
         let (query, key) = c.queryKeyNorm ? (s.query.pointer, s.key.pointer) : (s.rotatedQuery.pointer, s.rotatedKey.pointer)
-        linearForward(out: query, inp: x, weight: w.query, bias: w.queryBias, layout: .outputMajor, N: N, I: C, O: Q)
-        linearForward(out: key, inp: x, weight: w.key!, bias: w.keyBias, layout: .outputMajor, N: N, I: C, O: K)
-        linearForward(out: s.value.pointer, inp: x, weight: w.value!, bias: w.valueBias, layout: .outputMajor, N: N, I: C, O: K)
+        products.linearForward(out: query, inp: x, weight: w.query, bias: w.queryBias, layout: .outputMajor, N: N, I: C, O: Q)
+        products.linearForward(out: key, inp: x, weight: w.key!, bias: w.keyBias, layout: .outputMajor, N: N, I: C, O: K)
+        products.linearForward(out: s.value.pointer, inp: x, weight: w.value!, bias: w.valueBias, layout: .outputMajor, N: N, I: C, O: K)
         if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm {
             rmsNormForward(out: s.rotatedQuery.pointer, rstd: s.queryRstd.pointer, inp: query, weight: queryNorm, N: N * H, C: D, eps: c.normEpsilon)
             rmsNormForward(out: s.rotatedKey.pointer, rstd: s.keyRstd.pointer, inp: key, weight: keyNorm, N: N * G, C: D, eps: c.normEpsilon)
@@ -55,7 +56,7 @@ struct Attention {
 
     /// out (N, C) = the output projection of s.attention.
     func projectOutput(s: DecoderActivations.Layer, out: UnsafeMutablePointer<Float>, N: Int) {
-        linearForward(out: out, inp: s.attention.pointer, weight: weights.attentionOutput, bias: weights.attentionOutputBias,
+        products.linearForward(out: out, inp: s.attention.pointer, weight: weights.attentionOutput, bias: weights.attentionOutputBias,
                       layout: config.weightLayout, N: N, I: Q, O: config.width)
     }
 
@@ -66,7 +67,7 @@ struct Attention {
         let c = config, w = weights
         let (N, C, H, G, D) = (batch.tokenCount, c.width, c.heads, c.kvHeads, c.headSize)
         let dAttention = a.dAttention.zeroed(N * Q)
-        linearBackward(dinp: dAttention, dweight: g?.attentionOutput, dbias: g?.attentionOutputBias, dout: dout,
+        products.linearBackward(dinp: dAttention, dweight: g?.attentionOutput, dbias: g?.attentionOutputBias, dout: dout,
                        inp: s.attention.pointer, weight: w.attentionOutput, layout: c.weightLayout, N: N, I: Q, O: C)
         let (q, k, v) = queryKeyValue(s)
         let scratch = a.attentionScratch.zeroed(batch.maxLength * batch.maxLength)
@@ -76,7 +77,7 @@ struct Attention {
                               dv: HeadMatrix(dqkv + Q + K, stride: stride), scratch: scratch,
                               dout: HeadMatrix(dAttention, stride: Q), probs: s.probabilities.pointer,
                               q: q, k: k, v: v, batch: batch, shape: shape)
-            linearBackward(dinp: dx, dweight: g?.query, dbias: g?.queryBias, dout: dqkv, inp: x, weight: w.query,
+            products.linearBackward(dinp: dx, dweight: g?.query, dbias: g?.queryBias, dout: dqkv, inp: x, weight: w.query,
                            layout: .inputMajor, N: N, I: C, O: Q + 2 * K)
             return
         }
@@ -99,11 +100,11 @@ struct Attention {
                             weight: keyNorm, rstd: s.keyRstd.pointer, N: N * G, C: D)
             (dQuery, dKey) = (UnsafePointer(dq), UnsafePointer(dk))
         }
-        linearBackward(dinp: dx, dweight: g?.query, dbias: g?.queryBias, dout: dQuery, inp: x, weight: w.query,
+        products.linearBackward(dinp: dx, dweight: g?.query, dbias: g?.queryBias, dout: dQuery, inp: x, weight: w.query,
                        layout: .outputMajor, N: N, I: C, O: Q)
-        linearBackward(dinp: dx, dweight: g?.key, dbias: g?.keyBias, dout: dKey, inp: x, weight: w.key!,
+        products.linearBackward(dinp: dx, dweight: g?.key, dbias: g?.keyBias, dout: dKey, inp: x, weight: w.key!,
                        layout: .outputMajor, N: N, I: C, O: K)
-        linearBackward(dinp: dx, dweight: g?.value, dbias: g?.valueBias, dout: dValue, inp: x, weight: w.value!,
+        products.linearBackward(dinp: dx, dweight: g?.value, dbias: g?.valueBias, dout: dValue, inp: x, weight: w.value!,
                        layout: .outputMajor, N: N, I: C, O: K)
     }
 }

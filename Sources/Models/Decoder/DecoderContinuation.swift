@@ -46,6 +46,8 @@ extension DecoderModel {
                     }
                     (k, v) = (HeadMatrix(b.key.pointer, stride: K), HeadMatrix(b.value.pointer, stride: K))
                 }
+                // Decoding's attention products are small (a few queries against the cache): one thread each.
+                BLAS.singleThreaded {
                 for (i, cache) in caches.enumerated() {
                     let start = batch.offsets[i], n = batch.lengths[i]
                     let store = b.scratch.storage(cache, layer: l, newKeys: k.base + start * K,
@@ -54,6 +56,7 @@ extension DecoderModel {
                                            q: HeadMatrix(q.base + start * q.stride, stride: q.stride), kCache: HeadMatrix(store.keys, stride: K),
                                            vCache: HeadMatrix(store.values, stride: K), past: cache.position, count: n,
                                            shape: attentionShape(layer: l))
+                }
                 }
                 attentionOutputAndFeedForward(layer: l, x: b.x.pointer, s: s, N: N)
                 b.x.pointer.update(from: s.output.pointer, count: N * C)

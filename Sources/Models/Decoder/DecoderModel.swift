@@ -14,6 +14,8 @@ public final class DecoderModel: CausalLM {
     public let parameters: FloatBuffer
     let weights: DecoderTensors
     public private(set) var gradients: FloatBuffer?
+    /// How the frozen matrices are multiplied: float32 unless `use(precision:)` said otherwise.
+    public private(set) var products = FrozenProducts(precision: .fp32)
     /// Where the weights came from, for reports and for tying prompts to a model.
     public internal(set) var source: String = "random"
 
@@ -30,9 +32,10 @@ public final class DecoderModel: CausalLM {
     public var parameterCount: Int { layout.entries.reduce(0) { $0 + $1.count } }
     public var summary: String {
         let c = config
-        if c.architecture == .gpt2 { return "GPT-2 (\(c.layers) layers, \(c.heads) heads, width \(c.width), vocabulary \(c.vocabularySize))" }
+        let precision = products.precision == .fp32 ? "" : ", \(products.precision) products"
+        if c.architecture == .gpt2 { return "GPT-2 (\(c.layers) layers, \(c.heads) heads, width \(c.width), vocabulary \(c.vocabularySize)\(precision))" }
         return "\(c.architecture.displayName) (\(c.layers) layers, \(c.heads) query heads / \(c.kvHeads) key-value "
-            + "head\(c.kvHeads == 1 ? "" : "s"), width \(c.width), vocabulary \(c.vocabularySize)\(c.tiedHead ? "" : ", untied head"))"
+            + "head\(c.kvHeads == 1 ? "" : "s"), width \(c.width), vocabulary \(c.vocabularySize)\(c.tiedHead ? "" : ", untied head")\(precision))"
     }
 
     /// A model with zeroed weights, for loaders to fill. The configuration is checked here, where it first
@@ -69,6 +72,35 @@ public final class DecoderModel: CausalLM {
 
     public func zeroGradients() { gradients?.zero() }
 
+    /// Multiplies by the frozen matrices in `precision` from now on. bfloat16 rounds every matrix (the embedding, the
+    /// blocks' projections and the head) to bfloat16 in place; norm weights and biases stay float32. A model's weights
+    /// are rounded at most once: going back to float32 means loading them again.
+    public func use(precision: Precision) throws {
+        guard precision != products.precision else { return }
+        guard products.precision == .fp32 else { throw ModelError.precisionAlreadySet(products.precision.rawValue) }
+        guard precision == .bf16 else { return }
+        let bf16 = FrozenProducts(precision: .bf16)
+        let c = config, layout = c.weightLayout
+        let (C, Q, K, F) = (c.width, c.heads * c.headSize, c.kvHeads * c.headSize, c.feedForwardWidth)
+        for block in weights.blocks {
+            if c.conv1DProjections {
+                bf16.prepare(weight: block.query, layout: .inputMajor, I: C, O: Q + 2 * K)
+            } else {
+                bf16.prepare(weight: block.query, layout: .outputMajor, I: C, O: Q)
+                bf16.prepare(weight: block.key!, layout: .outputMajor, I: C, O: K)
+                bf16.prepare(weight: block.value!, layout: .outputMajor, I: C, O: K)
+            }
+            bf16.prepare(weight: block.attentionOutput, layout: layout, I: Q, O: C)
+            bf16.prepare(weight: block.gate, layout: layout, I: C, O: F)
+            if let up = block.up { bf16.prepare(weight: up, layout: layout, I: C, O: F) }
+            bf16.prepare(weight: block.down, layout: layout, I: F, O: C)
+        }
+        bf16.prepare(weight: weights.head, layout: .outputMajor, I: C, O: c.vocabularySize)
+        // An untied model's input embedding is a frozen matrix too: rounded, though only ever looked up.
+        if weights.embedding != weights.head { roundToBFloat16(weights.embedding, count: c.vocabularySize * C) }
+        products = bf16
+    }
+
     public func embed(_ ids: [Int32], into out: UnsafeMutablePointer<Float>) throws {
         for id in ids where id < 0 || Int(id) >= config.vocabularySize {
             throw ModelError.tokenOutOfRange(id: id, vocabularySize: config.vocabularySize)
@@ -94,10 +126,10 @@ public final class DecoderModel: CausalLM {
     }
 
     func attention(layer l: Int) -> Attention {
-        Attention(config: config, weights: weights.blocks[l], rope: rope(for: l), shape: attentionShape(layer: l))
+        Attention(config: config, weights: weights.blocks[l], rope: rope(for: l), shape: attentionShape(layer: l), products: products)
     }
 
-    func feedForward(layer l: Int) -> FeedForward { FeedForward(config, weights: weights.blocks[l]) }
+    func feedForward(layer l: Int) -> FeedForward { FeedForward(config, weights: weights.blocks[l], products: products) }
 
     /// Block l before the attention core: x (N, C) → norm1 → the attention's queries, keys and values.
     func attentionInputs(layer l: Int, x: UnsafePointer<Float>, s: DecoderActivations.Layer, positions: UnsafePointer<Int32>, N: Int) {
@@ -176,7 +208,7 @@ public final class DecoderModel: CausalLM {
         // The final norm and the head run only on the requested rows.
         a.head.gather(rows: head.rows, from: a.layerInput(c.layers), C: C)
         outputNorm.forward(out: a.head.normed.pointer, statistics: a.head.statistics.pointer, inp: a.head.input.pointer, N: R, C: C)
-        let logits = a.head.forward(embedding: weights.head, vocabulary: head.vocabulary, R: R, C: C, V: c.vocabularySize)
+        let logits = a.head.forward(embedding: weights.head, vocabulary: head.vocabulary, R: R, C: C, V: c.vocabularySize, products: products)
         last = ForwardRecord(batch: batch, head: head, positions: positions)
         return logits
     }
@@ -192,7 +224,7 @@ public final class DecoderModel: CausalLM {
         var a = activations
 
         let dNormed = a.head.backward(dLogits: dLogits, embedding: weights.head, dEmbedding: g?.head,
-                                      vocabulary: head.vocabulary, R: R, C: C, V: c.vocabularySize)
+                                      vocabulary: head.vocabulary, R: R, C: C, V: c.vocabularySize, products: products)
         // A loss that also reads the normed rows themselves adds its gradient on them here.
         if let dHeadInputs { addInPlace(dNormed, dHeadInputs, count: R * C) }
         outputNorm.backward(dinp: a.head.dInput.zeroed(R * C), dweight: g?.outputNorm, dbias: g?.outputNormBias, dout: dNormed,

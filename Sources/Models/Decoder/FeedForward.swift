@@ -8,28 +8,29 @@ struct FeedForward {
     let weights: DecoderTensors.Block
     let layout: WeightLayout
     let C: Int, F: Int
+    let products: FrozenProducts
 
-    init(_ config: DecoderConfig, weights: DecoderTensors.Block) {
-        kind = config.feedForward; self.weights = weights; layout = config.weightLayout
+    init(_ config: DecoderConfig, weights: DecoderTensors.Block, products: FrozenProducts) {
+        kind = config.feedForward; self.weights = weights; layout = config.weightLayout; self.products = products
         C = config.width; F = config.feedForwardWidth
     }
 
     /// out (N, C) from x (N, C). Keeps gate (the plain MLP's first layer), up and activated in s for the backward.
     func forward(x: UnsafePointer<Float>, s: DecoderActivations.Layer, out: UnsafeMutablePointer<Float>, N: Int) {
         let w = weights
-        linearForward(out: s.gate.pointer, inp: x, weight: w.gate, bias: w.gateBias, layout: layout, N: N, I: C, O: F)
+        products.linearForward(out: s.gate.pointer, inp: x, weight: w.gate, bias: w.gateBias, layout: layout, N: N, I: C, O: F)
         switch kind {
         case .gelu:
             geluForward(out: s.activated.pointer, inp: s.gate.pointer, count: N * F)
         case .geglu, .swiglu:
-            linearForward(out: s.up.pointer, inp: x, weight: w.up!, bias: nil, layout: layout, N: N, I: C, O: F)
+            products.linearForward(out: s.up.pointer, inp: x, weight: w.up!, bias: nil, layout: layout, N: N, I: C, O: F)
             if kind == .geglu {
                 gegluForward(out: s.activated.pointer, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
             } else {
                 swigluForward(out: s.activated.pointer, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
             }
         }
-        linearForward(out: out, inp: s.activated.pointer, weight: w.down, bias: w.downBias, layout: layout, N: N, I: F, O: C)
+        products.linearForward(out: out, inp: s.activated.pointer, weight: w.down, bias: w.downBias, layout: layout, N: N, I: F, O: C)
     }
 
     /// Accumulates d(x) into dx (N, C) from dout (N, C); with g, the weight gradients. Scratch from a.
@@ -37,7 +38,7 @@ struct FeedForward {
                   g: DecoderTensors.Block?, dx: UnsafeMutablePointer<Float>, N: Int) {
         let w = weights
         let dActivated = a.dActivated.zeroed(N * F)
-        linearBackward(dinp: dActivated, dweight: g?.down, dbias: g?.downBias, dout: dout, inp: s.activated.pointer,
+        products.linearBackward(dinp: dActivated, dweight: g?.down, dbias: g?.downBias, dout: dout, inp: s.activated.pointer,
                        weight: w.down, layout: layout, N: N, I: F, O: C)
         let dGate = a.dGate.zeroed(N * F)
         switch kind {
@@ -50,8 +51,8 @@ struct FeedForward {
             } else {
                 swigluBackward(dgate: dGate, dup: dUp, dout: dActivated, gate: s.gate.pointer, up: s.up.pointer, count: N * F)
             }
-            linearBackward(dinp: dx, dweight: g?.up, dbias: nil, dout: dUp, inp: x, weight: w.up!, layout: layout, N: N, I: C, O: F)
+            products.linearBackward(dinp: dx, dweight: g?.up, dbias: nil, dout: dUp, inp: x, weight: w.up!, layout: layout, N: N, I: C, O: F)
         }
-        linearBackward(dinp: dx, dweight: g?.gate, dbias: g?.gateBias, dout: dGate, inp: x, weight: w.gate, layout: layout, N: N, I: C, O: F)
+        products.linearBackward(dinp: dx, dweight: g?.gate, dbias: g?.gateBias, dout: dGate, inp: x, weight: w.gate, layout: layout, N: N, I: C, O: F)
     }
 }
