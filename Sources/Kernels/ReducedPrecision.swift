@@ -47,9 +47,10 @@ public final class FrozenProducts: @unchecked Sendable {
     /// Whether the bfloat16 kernel runs here (else every product takes the sgemm route).
     public let kernelAvailable: Bool
 
-    /// Rows up to which a product goes through the bfloat16 kernel. Measured on Gemma 3 270M's shapes (one
-    /// thread): 2.7× sgemm at 8 rows, 1.2× at 32, 0.8× at 64.
-    public static let kernelRowLimit = 32
+    /// Rows up to which a product goes through the bfloat16 kernel. Measured on Gemma 3 270M's 2048 × 640 and
+    /// 640 × 2048 matrices, one thread each (scripts/bf16-gemm-bench.c): 2.5× sgemm at 8 rows, 1.5× at 16, 1.1× at
+    /// 24, level at 32, 0.7× at 64.
+    public static let kernelRowLimit = 24
 
     public init(precision: Precision) {
         self.precision = precision
