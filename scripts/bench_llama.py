@@ -124,21 +124,21 @@ def main():
           f"Median over {args.rounds} alternated rounds of each round's median of {args.repeats} runs; tokens per second. "
           f"Legible holds float32 weights; llama.cpp runs the F32 copy (the same values) and the Q4_K_M file itself. "
           f"Classify: {sides['f32'][0]['classify_tokens']} tokens as llama.cpp tokenizes the 32 sentences.\n")
-    print("| workload | Legible fp32 | llama.cpp F32 | Legible ÷ F32 | llama.cpp Q4_K_M | Legible ÷ Q4_K_M |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for w in WORKLOADS:
-        a, b, c = median("legible", w), median("f32", w), median("q4", w)
-        print(f"| {w} | {a:.1f} | {b:.1f} | {a / b:.2f} | {c:.1f} | {a / c:.2f} |")
-    print()
-    if args.bf16:
-        print("Both sides on bfloat16 weights (Legible `--precision bf16`, llama.cpp the BF16 copy):\n")
-        print("| workload | Legible bf16 | llama.cpp BF16 | Legible ÷ BF16 | Legible bf16 ÷ Legible fp32 |")
-        print("|---|---:|---:|---:|---:|")
+    def table(cells):
+        """One row per workload; each cell is ("title", side) for a side's rate or ("title", side, other) for their ratio."""
+        print("| workload | " + " | ".join(cell[0] for cell in cells) + " |")
+        print("|---|" + "---:|" * len(cells))
         for w in WORKLOADS:
-            a, b, f = median("legible-bf16", w), median("bf16", w), median("legible", w)
-            print(f"| {w} | {a:.1f} | {b:.1f} | {a / b:.2f} | {a / f:.2f} |")
+            values = [f"{median(c[1], w):.1f}" if len(c) == 2 else f"{median(c[1], w) / median(c[2], w):.2f}" for c in cells]
+            print(f"| {w} | " + " | ".join(values) + " |")
         print()
 
+    table([("Legible fp32", "legible"), ("llama.cpp F32", "f32"), ("Legible ÷ F32", "legible", "f32"),
+           ("llama.cpp Q4_K_M", "q4"), ("Legible ÷ Q4_K_M", "legible", "q4")])
+    if args.bf16:
+        print("Both sides on bfloat16 weights (Legible `--precision bf16`, llama.cpp the BF16 copy):\n")
+        table([("Legible bf16", "legible-bf16"), ("llama.cpp BF16", "bf16"), ("Legible ÷ BF16", "legible-bf16", "bf16"),
+               ("Legible bf16 ÷ Legible fp32", "legible-bf16", "legible")])
 
 if __name__ == "__main__":
     main()

@@ -13,6 +13,9 @@ struct DecoderContinuationBuffers {
 }
 
 extension DecoderModel {
+    /// New tokens per sequence up to which a continuation's attention runs on one OpenBLAS thread.
+    static let fewNewTokens = 16
+
     public func makeCache(capacity: Int) -> KeyValueCache {
         KeyValueCache(layers: config.layers, width: config.kvHeads * config.headSize, capacity: min(capacity, config.context))
     }
@@ -46,18 +49,20 @@ extension DecoderModel {
                     }
                     (k, v) = (HeadMatrix(b.key.pointer, stride: K), HeadMatrix(b.value.pointer, stride: K))
                 }
-                // Decoding's attention products are small (a few queries against the cache): one thread each.
-                BLAS.singleThreaded {
-                for (i, cache) in caches.enumerated() {
-                    let start = batch.offsets[i], n = batch.lengths[i]
-                    let store = b.scratch.storage(cache, layer: l, newKeys: k.base + start * K,
-                                                  newValues: v.base + start * K, count: n, extend: extend)
-                    cachedAttentionForward(out: HeadMatrix(s.attention.pointer + start * Q, stride: Q), scores: b.scores.pointer,
-                                           q: HeadMatrix(q.base + start * q.stride, stride: q.stride), kCache: HeadMatrix(store.keys, stride: K),
-                                           vCache: HeadMatrix(store.values, stride: K), past: cache.position, count: n,
-                                           shape: attentionShape(layer: l))
+                let attend = {
+                    for (i, cache) in caches.enumerated() {
+                        let start = batch.offsets[i], n = batch.lengths[i]
+                        let store = b.scratch.storage(cache, layer: l, newKeys: k.base + start * K,
+                                                      newValues: v.base + start * K, count: n, extend: extend)
+                        cachedAttentionForward(out: HeadMatrix(s.attention.pointer + start * Q, stride: Q), scores: b.scores.pointer,
+                                               q: HeadMatrix(q.base + start * q.stride, stride: q.stride), kCache: HeadMatrix(store.keys, stride: K),
+                                               vCache: HeadMatrix(store.values, stride: K), past: cache.position, count: n,
+                                               shape: self.attentionShape(layer: l))
+                    }
                 }
-                }
+                // Decoding's attention products are small (a few new queries against a cache): on one OpenBLAS thread,
+                // its pool is not woken to spin on the cores the next products need. A long continuation keeps them.
+                if batch.maxLength <= Self.fewNewTokens { BLAS.singleThreaded(attend) } else { attend() }
                 attentionOutputAndFeedForward(layer: l, x: b.x.pointer, s: s, N: N)
                 b.x.pointer.update(from: s.output.pointer, count: N * C)
             }
