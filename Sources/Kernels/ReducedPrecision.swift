@@ -115,6 +115,12 @@ public final class FrozenProducts: @unchecked Sendable {
                                weight: weight, layout: layout, N: N, I: I, O: O)
     }
 
+    /// The values a product with a frozen matrix takes as its input: themselves in float32, rounded to bfloat16 (in
+    /// scratch, valid until the next product) in bfloat16. For products computed outside this type.
+    public func input(_ values: UnsafePointer<Float>, count: Int) -> UnsafePointer<Float> {
+        precision == .bf16 ? rounded(values, count: count) : values
+    }
+
     /// `values` rounded to bfloat16, in scratch.
     private func rounded(_ values: UnsafePointer<Float>, count: Int) -> UnsafePointer<Float> {
         roundedInput.reserve(count)

@@ -161,9 +161,10 @@ public extension CausalLM {
             products.linearForward(out: out, inp: hidden, weight: headWeights, bias: nil, layout: .outputMajor, N: R, I: C, O: vocabularySize)
             return
         }
+        let rows = products.input(hidden, count: R * C)
         for r in 0..<R {
             for (j, id) in vocabulary.enumerated() {
-                out[r * vocabulary.count + j] = dot(hidden + r * C, headWeights + Int(id) * C, count: C)
+                out[r * vocabulary.count + j] = dot(rows + r * C, headWeights + Int(id) * C, count: C)
             }
         }
     }

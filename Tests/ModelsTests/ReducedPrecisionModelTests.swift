@@ -82,6 +82,20 @@ import TestSupport
         #expect(relativeError(stepped, whole) < 1e-3)
     }
 
+    /// The head over chosen words (dot products, not a matrix product) takes the same rounded inputs as the whole head.
+    @Test(arguments: Kind.allCases)
+    func theHeadOverChosenWordsMatchesTheWholeHead(kind: Kind) throws {
+        let model = try kind.model()
+        try model.use(precision: .bf16)
+        let (R, C, V) = (3, model.width, model.vocabularySize)
+        let hidden = FloatBuffer(randomArray(R * C, seed: 8)), words: [Int32] = [4, 0, 9, 2]
+        let whole = FloatBuffer(count: R * V), chosen = FloatBuffer(count: R * words.count)
+        model.headLogits(hidden: hidden.pointer, rows: R, into: whole.pointer)
+        model.headLogits(hidden: hidden.pointer, rows: R, vocabulary: words, into: chosen.pointer)
+        let expected = (0..<R).flatMap { r in words.map { whole.array[r * V + Int($0)] } }
+        #expect(relativeError(chosen.array, expected) < 1e-5)
+    }
+
     @Test func precisionIsChosenOnce() throws {
         let model = try Kind.gemma3.model()
         try model.use(precision: .fp32)  // already so: nothing happens
