@@ -79,13 +79,12 @@ public enum BenchmarkSuite {
             progress(.started(workload: workload.name, B: workload.B, T: workload.T))
             ResidentMemory.resetPeak()
             let timing = try measure(warmup: options.warmup, repeats: options.repeats) { try workload.step() }
-            let result = BenchmarkResult(workload: workload.name, B: workload.B, T: workload.T, timing: timing,
+            var result = BenchmarkResult(workload: workload.name, B: workload.B, T: workload.T, timing: timing,
                                          flops: workload.flops, examples: workload.examples, tokens: workload.tokens,
                                          peakResidentMB: ResidentMemory.peakMB(), threads: BLAS.threads,
                                          blasCore: blasCoreName, note: workload.note)
-            var precise = result
-            precise.precision = precision == .fp32 ? nil : precision.rawValue
-            return precise
+            result.precision = precision == .fp32 ? nil : precision.rawValue
+            return result
         }
 
         // GPT-2 and sgemm, shape by shape.

@@ -45,7 +45,7 @@ public final class FrozenProducts: @unchecked Sendable {
     private var roundedInput = GrowableBuffer()
     private var roundedRows = GrowableBuffer()
     /// Whether the bfloat16 kernel runs here (else every product takes the sgemm route).
-    public let kernelAvailable: Bool
+    let kernelAvailable: Bool
 
     /// Rows up to which a product goes through the bfloat16 kernel. Measured on Gemma 3 270M's 2048 × 640 and
     /// 640 × 2048 matrices, one thread each (scripts/bf16-gemm-bench.c): 2.5× sgemm at 8 rows, 1.5× at 16, 1.1× at
@@ -56,9 +56,6 @@ public final class FrozenProducts: @unchecked Sendable {
         self.precision = precision
         kernelAvailable = precision == .bf16 && bf16_kernel_supported()
     }
-
-    /// Whether this CPU has the AVX512-BF16 instructions the kernel needs.
-    public static var bfloat16KernelSupported: Bool { bf16_kernel_supported() }
 
     /// Rounds a frozen matrix to bfloat16 in place and, where the kernel runs, keeps its packed copy for products with
     /// few rows. Call once per matrix, before any product with it.
@@ -71,9 +68,6 @@ public final class FrozenProducts: @unchecked Sendable {
         panels[UnsafePointer(weight)] = BFloat16Panels(source: weight, columns: O, depth: I,
                                                        columnStride: columnStride, depthStride: depthStride)
     }
-
-    /// Bytes held by packed bfloat16 copies.
-    public var packedBytes: Int { panels.values.reduce(0) { $0 + bf16_packed_count($1.columns, $1.depth) * 2 } }
 
     /// out (N,O) = inp (N,I) · W + bias (O), as `linearForward` (Linear.swift), in this precision.
     public func linearForward(

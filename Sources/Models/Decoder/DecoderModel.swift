@@ -78,7 +78,6 @@ public final class DecoderModel: CausalLM {
     public func use(precision: Precision) throws {
         guard precision != products.precision else { return }
         guard products.precision == .fp32 else { throw ModelError.precisionAlreadySet(products.precision.rawValue) }
-        guard precision == .bf16 else { return }
         let bf16 = FrozenProducts(precision: .bf16)
         let c = config, layout = c.weightLayout
         let (C, Q, K, F) = (c.width, c.heads * c.headSize, c.kvHeads * c.headSize, c.feedForwardWidth)
