@@ -28,7 +28,7 @@ public struct BenchmarkOptions: Sendable {
 public enum BenchmarkSuite {
     public static let sgemm = "sgemm"
     public static let gemmaClassify = "gemma3-270m/classify"
-    public static let gemmaPEZStep = "gemma3-270m/pez-step"
+    public static let gemmaPEZStep = ["gemma3-270m/pez-step", "gemma3-270m/pez-step-whole"]
     public static let gemmaRLPrompt = ["gemma3-270m/rlprompt-reward", "gemma3-270m/rlprompt-reward-recompute", "gemma3-270m/rlprompt-step"]
     public static let gemmaGCGStep = "gemma3-270m/gcg-step"
     public static let gemmaGenerate = "gemma3-270m/generate-128"
@@ -43,8 +43,12 @@ public enum BenchmarkSuite {
     /// (e.g. "gemma3-270m/pez-step") adds its name and constructor here and conforms to `Workload`.
     public static let gemmaCatalog: [(name: String, make: (DecoderModel, GemmaClassifyBatch) throws -> any Workload)] = [
         (gemmaClassify, { try GemmaClassifyWorkload(model: $0, input: $1) }),
-        (gemmaPEZStep, { model, input in
+        (gemmaPEZStep[0], { model, input in
             try GemmaPEZStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!))
+        }),
+        (gemmaPEZStep[1], { model, input in
+            try GemmaPEZStepWorkload(model: model, input: input, tokenizer: try SentencePieceTokenizer(ggufFile: GemmaBenchmarkFiles.model()!),
+                                     shareStart: false)
         }),
         (gemmaRLPrompt[0], { try GemmaRLPromptRewardWorkload(model: $0, input: $1, recompute: false) }),
         (gemmaRLPrompt[1], { try GemmaRLPromptRewardWorkload(model: $0, input: $1, recompute: true) }),
@@ -66,7 +70,7 @@ public enum BenchmarkSuite {
     public static var knownWorkloads: [String] {
         GPT2Workload.Kind.allCases.map(\.rawValue) + [sgemm] + gemmaCatalog.map(\.name) + [qwenClassify]
     }
-    public static let defaultWorkloads = GPT2Workload.Kind.allCases.map(\.rawValue) + [sgemm, gemmaClassify, gemmaPEZStep]
+    public static let defaultWorkloads = GPT2Workload.Kind.allCases.map(\.rawValue) + [sgemm, gemmaClassify, gemmaPEZStep[0]]
 
     /// Runs the requested workloads and returns one result per workload and shape (sgemm: per GEMM shape,
     /// plus a "gpt2-124m mix" row with the FLOP-weighted rate).

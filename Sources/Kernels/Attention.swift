@@ -29,69 +29,90 @@ public struct HeadMatrix {
     }
 }
 
-/// out (N, H·D) = softmax(scale · q kᵀ + causal mask) · v, per example and head;
-/// probs (H·Σ L²) keeps the probabilities for the backward.
+/// out (N, H·D) = softmax(scale · q kᵀ + causal mask) · v, per attention segment and head;
+/// probs (H · Σ queries × keys) keeps the probabilities for the backward.
 public func attentionForward(
     out: HeadMatrix, probs: UnsafeMutablePointer<Float>,
     q: HeadMatrix, k: HeadMatrix, v: HeadMatrix, batch: RaggedBatch, shape: AttentionShape
 ) {
     let H = shape.heads, D = shape.headSize, group = H / shape.kvHeads
-    let probsOffsets = batch.attentionOffsets(heads: H)
-    // Each (example, head) writes its own probabilities and its own columns of out: they run in parallel.
-    withSmallGEMMs(count: batch.count * H, parallel: true) { item in
-        let b = item / H, h = item % H, g = h / group
-        let L = batch.lengths[b], row0 = batch.offsets[b]
-        let P = probs + probsOffsets[b] + h * L * L
+    let segments = batch.attentionSegments
+    let probsOffsets = batch.attentionOffsets(segments, heads: H)
+    // Each (segment, head) writes its own probabilities and its own columns of out: they run in parallel.
+    withSmallGEMMs(count: segments.count * H, parallel: true) { item in
+        let segment = segments[item / H], h = item % H, g = h / group
+        let (L, S, keys, row0) = (segment.length, segment.sharedRows, segment.keys, segment.row)
+        let P = probs + probsOffsets[item / H] + h * L * keys
+        // Scores against the shared rows in P's first S columns, against the segment's own rows after them.
+        if S > 0 {
+            sgemm(.none, .transposed, M: L, N: S, K: D, alpha: shape.scale,
+                  A: q.at(row: row0, head: h, D: D), lda: q.stride,
+                  B: k.at(row: 0, head: g, D: D), ldb: k.stride, beta: 0, C: P, ldc: keys)
+        }
         sgemm(.none, .transposed, M: L, N: L, K: D, alpha: shape.scale,
               A: q.at(row: row0, head: h, D: D), lda: q.stride,
-              B: k.at(row: row0, head: g, D: D), ldb: k.stride, beta: 0, C: P, ldc: L)
+              B: k.at(row: row0, head: g, D: D), ldb: k.stride, beta: 0, C: P + S, ldc: keys)
         for i in 0..<L {
-            let first = shape.firstKey(i)
-            let row = P + i * L
-            softmaxRow(row + first, count: i + 1 - first)
+            let position = S + i, first = shape.firstKey(position)
+            let row = P + i * keys
+            softmaxRow(row + first, count: position + 1 - first)
             if first > 0 { row.update(repeating: 0, count: first) }
-            if i + 1 < L { (row + i + 1).update(repeating: 0, count: L - i - 1) }
+            if position + 1 < keys { (row + position + 1).update(repeating: 0, count: keys - position - 1) }
         }
-        sgemm(.none, .none, M: L, N: D, K: L, A: P, lda: L,
+        if S > 0 {
+            sgemm(.none, .none, M: L, N: D, K: S, A: P, lda: keys,
+                  B: v.at(row: 0, head: g, D: D), ldb: v.stride,
+                  beta: 0, C: out.at(row: row0, head: h, D: D), ldc: out.stride)
+        }
+        sgemm(.none, .none, M: L, N: D, K: L, A: P + S, lda: keys,
               B: v.at(row: row0, head: g, D: D), ldb: v.stride,
-              beta: 0, C: out.at(row: row0, head: h, D: D), ldc: out.stride)
+              beta: S > 0 ? 1 : 0, C: out.at(row: row0, head: h, D: D), ldc: out.stride)
     }
 }
 
-/// Accumulates dq, dk, dv from dout. scratch holds at least maxLength² floats.
+/// Accumulates dq, dk, dv from dout; the shared start's keys and values gather every segment's gradient.
+/// scratch holds at least maxLength² floats.
 public func attentionBackward(
     dq: HeadMatrix, dk: HeadMatrix, dv: HeadMatrix, scratch: UnsafeMutablePointer<Float>,
     dout: HeadMatrix, probs: UnsafePointer<Float>,
     q: HeadMatrix, k: HeadMatrix, v: HeadMatrix, batch: RaggedBatch, shape: AttentionShape
 ) {
     let H = shape.heads, D = shape.headSize, group = H / shape.kvHeads
-    let probsOffsets = batch.attentionOffsets(heads: H)
-    // Heads of one example share dk and dv (grouped-query) and all share scratch: one item after another, with
-    // OpenBLAS single-threaded for these small products.
-    withSmallGEMMs(count: batch.count, parallel: false) { b in
-        let L = batch.lengths[b], row0 = batch.offsets[b]
-        let exampleProbs = probs + probsOffsets[b]
+    let segments = batch.attentionSegments
+    let probsOffsets = batch.attentionOffsets(segments, heads: H)
+    // Heads of one segment share dk and dv (grouped-query), segments share the start's, and all share scratch: one
+    // item after another, with OpenBLAS single-threaded for these small products.
+    withSmallGEMMs(count: segments.count, parallel: false) { index in
+        let segment = segments[index]
+        let (L, S, keys, row0) = (segment.length, segment.sharedRows, segment.keys, segment.row)
         for h in 0..<H {
-            let P = exampleProbs + h * L * L
+            let P = probs + probsOffsets[index] + h * L * keys
             let g = h / group
             let dO = dout.at(row: row0, head: h, D: D)
+            // The shared rows' part (P's first S columns) and the segment's own (the rest), each a product pair.
+            let parts = (S > 0 ? [(column: 0, row: 0, count: S)] : []) + [(column: S, row: row0, count: L)]
             // dP = dO · vᵀ ; dv += Pᵀ · dO
-            sgemm(.none, .transposed, M: L, N: L, K: D, A: dO, lda: dout.stride,
-                  B: v.at(row: row0, head: g, D: D), ldb: v.stride, beta: 0, C: scratch, ldc: L)
-            sgemm(.transposed, .none, M: L, N: D, K: L, A: P, lda: L, B: dO, ldb: dout.stride,
-                  beta: 1, C: dv.at(row: row0, head: g, D: D), ldc: dv.stride)
+            for part in parts {
+                sgemm(.none, .transposed, M: L, N: part.count, K: D, A: dO, lda: dout.stride,
+                      B: v.at(row: part.row, head: g, D: D), ldb: v.stride, beta: 0, C: scratch + part.column, ldc: keys)
+                sgemm(.transposed, .none, M: part.count, N: D, K: L, A: P + part.column, lda: keys, B: dO, ldb: dout.stride,
+                      beta: 1, C: dv.at(row: part.row, head: g, D: D), ldc: dv.stride)
+            }
             // Softmax backward, in place: dS = P ⊙ (dP − Σⱼ P·dP) · scale. Masked entries have P = 0.
             for i in 0..<L {
-                softmaxRowBackward(dlogits: scratch + i * L, probs: P + i * L, count: i + 1, scale: shape.scale)
-                if i + 1 < L { (scratch + i * L + i + 1).update(repeating: 0, count: L - i - 1) }
+                let position = S + i
+                softmaxRowBackward(dlogits: scratch + i * keys, probs: P + i * keys, count: position + 1, scale: shape.scale)
+                if position + 1 < keys { (scratch + i * keys + position + 1).update(repeating: 0, count: keys - position - 1) }
             }
             // dq += dS · k ; dk += dSᵀ · q
-            sgemm(.none, .none, M: L, N: D, K: L, A: scratch, lda: L,
-                  B: k.at(row: row0, head: g, D: D), ldb: k.stride,
-                  beta: 1, C: dq.at(row: row0, head: h, D: D), ldc: dq.stride)
-            sgemm(.transposed, .none, M: L, N: D, K: L, A: scratch, lda: L,
-                  B: q.at(row: row0, head: h, D: D), ldb: q.stride,
-                  beta: 1, C: dk.at(row: row0, head: g, D: D), ldc: dk.stride)
+            for part in parts {
+                sgemm(.none, .none, M: L, N: D, K: part.count, A: scratch + part.column, lda: keys,
+                      B: k.at(row: part.row, head: g, D: D), ldb: k.stride,
+                      beta: 1, C: dq.at(row: row0, head: h, D: D), ldc: dq.stride)
+                sgemm(.transposed, .none, M: part.count, N: D, K: L, A: scratch + part.column, lda: keys,
+                      B: q.at(row: row0, head: h, D: D), ldb: q.stride,
+                      beta: 1, C: dk.at(row: part.row, head: g, D: D), ldc: dk.stride)
+            }
         }
     }
 }

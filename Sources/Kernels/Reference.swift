@@ -103,14 +103,13 @@ public enum Reference {
     ) -> [F] {
         let H = shape.heads, G = shape.kvHeads, D = shape.headSize
         var out = [F](repeating: 0, count: batch.tokenCount * H * D)
-        for b in 0..<batch.count {
-            let row0 = batch.offsets[b]
+        for segment in batch.attentionSegments {
             for h in 0..<H {
                 let g = h / (H / G)
-                for i in 0..<batch.lengths[b] {
-                    let p = probabilities(q: q, k: k, row0: row0, i: i, h: h, g: g, shape: shape)
-                    for (j, pj) in p {
-                        for d in 0..<D { out[(row0 + i) * H * D + h * D + d] += pj * v[(row0 + j) * G * D + g * D + d] }
+                for i in 0..<segment.length {
+                    let qi = (segment.row + i) * H * D + h * D
+                    for (key, pj) in probabilities(q: q, k: k, segment: segment, i: i, h: h, g: g, shape: shape) {
+                        for d in 0..<D { out[qi + d] += pj * v[key * G * D + g * D + d] }
                     }
                 }
             }
@@ -123,28 +122,27 @@ public enum Reference {
     ) -> (dq: [F], dk: [F], dv: [F]) {
         let H = shape.heads, G = shape.kvHeads, D = shape.headSize, scale = F(shape.scale)
         var dq = [F](repeating: 0, count: q.count), dk = [F](repeating: 0, count: k.count), dv = [F](repeating: 0, count: v.count)
-        for b in 0..<batch.count {
-            let row0 = batch.offsets[b]
+        for segment in batch.attentionSegments {
             for h in 0..<H {
                 let g = h / (H / G)
-                for i in 0..<batch.lengths[b] {
-                    let p = probabilities(q: q, k: k, row0: row0, i: i, h: h, g: g, shape: shape)
-                    let qi = (row0 + i) * H * D + h * D
+                for i in 0..<segment.length {
+                    let p = probabilities(q: q, k: k, segment: segment, i: i, h: h, g: g, shape: shape)
+                    let qi = (segment.row + i) * H * D + h * D
                     var dp: [(Int, F)] = []
-                    for (j, pj) in p {
+                    for (key, pj) in p {
                         var s: F = 0
                         for d in 0..<D {
-                            s += dout[qi + d] * v[(row0 + j) * G * D + g * D + d]
-                            dv[(row0 + j) * G * D + g * D + d] += pj * dout[qi + d]
+                            s += dout[qi + d] * v[key * G * D + g * D + d]
+                            dv[key * G * D + g * D + d] += pj * dout[qi + d]
                         }
-                        dp.append((j, s))
+                        dp.append((key, s))
                     }
                     let weighted = zip(p, dp).reduce(F(0)) { $0 + $1.0.1 * $1.1.1 }
-                    for ((j, pj), (_, g1)) in zip(p, dp) {
+                    for ((key, pj), (_, g1)) in zip(p, dp) {
                         let ds = pj * (g1 - weighted) * scale
                         for d in 0..<D {
-                            dq[qi + d] += ds * k[(row0 + j) * G * D + g * D + d]
-                            dk[(row0 + j) * G * D + g * D + d] += ds * q[qi + d]
+                            dq[qi + d] += ds * k[key * G * D + g * D + d]
+                            dk[key * G * D + g * D + d] += ds * q[qi + d]
                         }
                     }
                 }
@@ -153,15 +151,16 @@ public enum Reference {
         return (dq, dk, dv)
     }
 
-    /// The keys query i may see, with their probabilities.
+    /// The packed rows of the keys query i of a segment may see, with their probabilities.
     static func probabilities<F: BinaryFloatingPoint>(
-        q: [F], k: [F], row0: Int, i: Int, h: Int, g: Int, shape: AttentionShape
+        q: [F], k: [F], segment: AttentionSegment, i: Int, h: Int, g: Int, shape: AttentionShape
     ) -> [(Int, F)] {
         let H = shape.heads, G = shape.kvHeads, D = shape.headSize
-        let keys = shape.firstKey(i)...i
-        let scores: [Double] = keys.map { j in
+        let position = segment.sharedRows + i
+        let keys = (shape.firstKey(position)...position).map(segment.keyRow)
+        let scores: [Double] = keys.map { key in
             var s: F = 0
-            for d in 0..<D { s += q[(row0 + i) * H * D + h * D + d] * k[(row0 + j) * G * D + g * D + d] }
+            for d in 0..<D { s += q[(segment.row + i) * H * D + h * D + d] * k[key * G * D + g * D + d] }
             return Double(s) * Double(shape.scale)
         }
         let m = scores.max()!

@@ -60,6 +60,7 @@ struct ContinuationScratch {
 /// Checks shared by every architecture before a continuation; returns each new token's position.
 func continuationPositions(batch: RaggedBatch, caches: [KeyValueCache], extend: Bool, context: Int?) throws -> [Int32] {
     precondition(batch.count == caches.count, "one cache per sequence")
+    precondition(batch.sharedStart == 0, "a continuation's shared start is its cache")
     guard batch.tokenCount > 0 else { throw ModelError.emptyBatch }
     if extend { precondition(Set(caches.map(ObjectIdentifier.init)).count == caches.count, "a cache can be extended once per call") }
     var positions: [Int32] = []

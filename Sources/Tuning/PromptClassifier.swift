@@ -9,7 +9,7 @@ public final class PromptClassifier {
     public let model: any CausalLM
     public let verbalizer: Verbalizer
     public let batchSize: Int
-    private var prompted = PromptedBatch()
+    private(set) var prompted = PromptedBatch()
     /// nil when every word is one token.
     private let readings: LabelWordReadings?
     /// Multi-token words, after `forward`: the head's rows (B·R, V), which backward differentiates the
@@ -18,8 +18,8 @@ public final class PromptClassifier {
     private var wordScores = GrowableBuffer()
     private var softmaxScratch = GrowableBuffer(), dHeadLogits = GrowableBuffer()
 
-    /// Whether labelLogProbabilities runs a start the examples share once (see SharedStart); off only to measure
-    /// what it saves.
+    /// Whether a start the examples share runs once: in labelLogProbabilities as a cached start (see SharedStart),
+    /// in forward and backward as the batch's shared start (see PromptedBatch). Off only to measure what it saves.
     public let sharesStart: Bool
 
     public init(model: any CausalLM, verbalizer: Verbalizer, batchSize: Int = 16, sharesStart: Bool = true) {
@@ -40,7 +40,7 @@ public final class PromptClassifier {
         result.reserveCapacity(examples.count)
         for start in stride(from: 0, to: examples.count, by: batchSize) {
             let slice = examples[start..<min(start + batchSize, examples.count)]
-            let logits = try forward(slice, prompt: prompt)
+            let logits = try forward(slice, prompt: prompt, sharingStart: false)
             for r in 0..<logits.rows { result.append(logSoftmax(Array(logits.row(r)))) }
         }
         return result
@@ -111,15 +111,17 @@ public final class PromptClassifier {
 
     /// Class scores (B, classes) whose log-softmax is each example's label log-probabilities: the verbalizer
     /// logits at the last token, or, for multi-token words, their summed log-probabilities. The model keeps the
-    /// state for backward.
-    func forward(_ examples: ArraySlice<EncodedExample>, prompt: PromptEmbeddings) throws -> Logits {
+    /// state for backward. `sharingStart` (by default `sharesStart`) false runs every example whole.
+    func forward(_ examples: ArraySlice<EncodedExample>, prompt: PromptEmbeddings, sharingStart: Bool? = nil) throws -> Logits {
+        let sharingStart = sharingStart ?? sharesStart
         guard let readings else {
-            try prompted.assemble(examples, prompt: prompt, model: model)
+            try prompted.assemble(examples, prompt: prompt, model: model, sharingStart: sharingStart)
             return try model.forward(inputs: prompted.inputs.pointer, batch: prompted.batch,
                                      head: .lastTokens(of: prompted.batch, vocabulary: verbalizer.firstTokens))
         }
-        try prompted.assemble(examples, prompt: prompt, model: model, continuations: readings.continuations)
-        let rows = readings.headRows(in: prompted.batch, contextLengths: examples.map { $0.length(promptLength: prompt.length) })
+        try prompted.assemble(examples, prompt: prompt, model: model, continuations: readings.continuations, sharingStart: sharingStart)
+        let start = prompted.batch.sharedStart
+        let rows = readings.headRows(in: prompted.batch, contextLengths: examples.map { $0.length(promptLength: prompt.length) - start })
         let logits = try model.forward(inputs: prompted.inputs.pointer, batch: prompted.batch, head: HeadRequest(rows: rows))
         headLogits = logits
         let (B, K, R, V) = (examples.count, verbalizer.classCount, readings.readings.count, logits.columns)

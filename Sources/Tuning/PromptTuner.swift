@@ -162,8 +162,9 @@ public final class PromptTuner: PromptSearch {
     let classifier: PromptClassifier
     let fluency: FluencyScorer
 
+    /// `sharesStart` false runs every training sequence whole (see PromptClassifier.sharesStart): only to measure.
     public init(model: any CausalLM, tokenizer: any Tokenizer, data: TuningData, configuration: TuningConfiguration,
-                resuming state: TuningState? = nil) throws {
+                resuming state: TuningState? = nil, sharesStart: Bool = true) throws {
         try configuration.validate()
         guard !data.train.isEmpty else { throw TuningError.emptyTrainingSet }
         // MuCoLa's continuous targets put prompt vectors where the head's rows are: only a tied head has them there.
@@ -173,7 +174,7 @@ public final class PromptTuner: PromptSearch {
         self.model = model; self.tokenizer = tokenizer; self.data = data; self.configuration = configuration
         projector = VocabularyProjector(model: model, metric: configuration.metric,
                                         allowed: configuration.filter.allowed(tokenizer: tokenizer, vocabularySize: model.vocabularySize))
-        classifier = PromptClassifier(model: model, verbalizer: data.verbalizer, batchSize: configuration.batchSize)
+        classifier = PromptClassifier(model: model, verbalizer: data.verbalizer, batchSize: configuration.batchSize, sharesStart: sharesStart)
         fluency = FluencyScorer(model: model, start: tokenizer.specialTokens.beginningOfSequence ?? tokenizer.specialTokens.endOfText ?? 0)
         if let state {
             self.state = state

@@ -86,9 +86,8 @@ func withBuffers<R>(_ arrays: [[Float]], _ body: ([FloatBuffer]) -> R) -> R {
     @Test(arguments: [
         AttentionShape(heads: 3, kvHeads: 3, headSize: 8, scale: 1 / Float(8).squareRoot()),
         AttentionShape(heads: 4, kvHeads: 1, headSize: 5, scale: 0.3, window: 3),
-    ])
-    func attention(shape: AttentionShape) {
-        let batch = RaggedBatch(lengths: [5, 1, 7])
+    ], [RaggedBatch(lengths: [5, 1, 7]), RaggedBatch(lengths: [5, 1, 7], sharedStart: 4)])
+    func attention(shape: AttentionShape, batch: RaggedBatch) {
         let N = batch.tokenCount, H = shape.heads, G = shape.kvHeads, D = shape.headSize
         let q = randomArray(N * H * D, seed: 14), k = randomArray(N * G * D, seed: 15), v = randomArray(N * G * D, seed: 16)
         let dout = randomArray(N * H * D, seed: 17)
@@ -108,6 +107,58 @@ func withBuffers<R>(_ arrays: [[Float]], _ body: ([FloatBuffer]) -> R) -> R {
         #expect(relativeError(DQ.array.doubles, grads.dq) < tolerance)
         #expect(relativeError(DK.array.doubles, grads.dk) < tolerance)
         #expect(relativeError(DV.array.doubles, grads.dv) < tolerance)
+    }
+
+    /// A shared start is each sequence's own start stored once: the sequences' outputs are those of the batch with
+    /// the start copied into every sequence, and the start's key and value gradients are the copies' summed.
+    @Test(arguments: [AttentionShape(heads: 4, kvHeads: 2, headSize: 6, scale: 0.4),
+                      AttentionShape(heads: 2, kvHeads: 1, headSize: 4, scale: 0.5, window: 5)])
+    func aSharedStartActsAsEverySequencesOwn(shape: AttentionShape) {
+        let (S, lengths) = (4, [3, 1, 6])
+        let shared = RaggedBatch(lengths: lengths, sharedStart: S), copied = RaggedBatch(lengths: lengths.map { S + $0 })
+        let H = shape.heads, G = shape.kvHeads, D = shape.headSize
+        let q = randomArray(shared.tokenCount * H * D, seed: 30), k = randomArray(shared.tokenCount * G * D, seed: 31)
+        let v = randomArray(shared.tokenCount * G * D, seed: 32), dout = randomArray(shared.tokenCount * H * D, seed: 33)
+        // The copied batch's row of each shared-batch row: sequence b's start rows are rows 0..<S of the shared one.
+        var rows: [(copied: Int, shared: Int)] = []
+        for b in lengths.indices {
+            rows += (0..<S).map { (copied.offsets[b] + $0, $0) }
+            rows += (0..<lengths[b]).map { (copied.offsets[b] + S + $0, shared.offsets[b] + $0) }
+        }
+        func spread(_ x: [Float], width: Int) -> [Float] {
+            var out = [Float](repeating: 0, count: copied.tokenCount * width)
+            for row in rows { for c in 0..<width { out[row.copied * width + c] = x[row.shared * width + c] } }
+            return out
+        }
+        // dout on the start's rows is the start's own queries' gradient: give it to one copy only.
+        var copiedDout = spread(dout, width: H * D)
+        for b in 1..<lengths.count { for i in 0..<S { for c in 0..<H * D { copiedDout[(copied.offsets[b] + i) * H * D + c] = 0 } } }
+        let run = { (batch: RaggedBatch, q: [Float], k: [Float], v: [Float], dout: [Float]) -> (out: [Float], dq: [Float], dk: [Float], dv: [Float]) in
+            let (Q, K, V, DOUT) = (FloatBuffer(q), FloatBuffer(k), FloatBuffer(v), FloatBuffer(dout))
+            let out = FloatBuffer(count: q.count), probs = FloatBuffer(count: batch.attentionSize(heads: H))
+            let (DQ, DK, DV) = (FloatBuffer(count: q.count), FloatBuffer(count: k.count), FloatBuffer(count: v.count))
+            let scratch = FloatBuffer(count: batch.maxLength * batch.maxLength)
+            let view = { (b: FloatBuffer, heads: Int) in HeadMatrix(b.pointer, stride: heads * D) }
+            attentionForward(out: view(out, H), probs: probs.pointer, q: view(Q, H), k: view(K, G), v: view(V, G), batch: batch, shape: shape)
+            attentionBackward(dq: view(DQ, H), dk: view(DK, G), dv: view(DV, G), scratch: scratch.pointer, dout: view(DOUT, H),
+                              probs: probs.pointer, q: view(Q, H), k: view(K, G), v: view(V, G), batch: batch, shape: shape)
+            return (out.array, DQ.array, DK.array, DV.array)
+        }
+        let one = run(shared, q, k, v, dout)
+        let many = run(copied, spread(q, width: H * D), spread(k, width: G * D), spread(v, width: G * D), copiedDout)
+        // Gather the copied batch's results onto the shared rows: outputs read once, gradients summed over copies.
+        func gather(_ x: [Float], width: Int, sum: Bool) -> [Float] {
+            var out = [Float](repeating: 0, count: shared.tokenCount * width)
+            for (index, row) in rows.enumerated() where sum || index < S || row.shared >= S {
+                for c in 0..<width { out[row.shared * width + c] += x[row.copied * width + c] }
+            }
+            return out
+        }
+        #expect(relativeError(one.out.doubles, gather(many.out, width: H * D, sum: false).doubles) < tolerance)
+        #expect(relativeError(one.dq.doubles, gather(many.dq, width: H * D, sum: true).doubles) < tolerance)
+        #expect(relativeError(one.dk.doubles, gather(many.dk, width: G * D, sum: true).doubles) < tolerance)
+        #expect(relativeError(one.dv.doubles, gather(many.dv, width: G * D, sum: true).doubles) < tolerance)
+        #expect(shared.positions == [0, 1, 2, 3, 4, 5, 6, 4, 4, 5, 6, 7, 8, 9])
     }
 
     /// With two BLAS threads, attentionForward runs (example, head) items on two workers with single-threaded

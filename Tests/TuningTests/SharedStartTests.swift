@@ -43,6 +43,32 @@ import TestSupport
         }
     }
 
+    /// A training step's forward and backward with the shared start in the batch: the class scores and the prompt's
+    /// gradient are those of running every example whole (the gradient summed over the sequences' copies of the start).
+    @Test(arguments: 0..<3, [0, 1])
+    func aTrainingStepWithTheSharedStartMatchesWholeSequences(model m: Int, verbalizer v: Int) throws {
+        let (name, make) = Self.models[m]
+        let model = make()
+        let classifier = PromptClassifier(model: model, verbalizer: Self.verbalizers[v], batchSize: 3)
+        let examples = Self.examples(prefix: [2, 7]), prompt = Self.prompt(length: 3, width: model.width)
+        let K = Self.verbalizers[v].classCount
+        let dScores = randomArray(examples.count * K, seed: 41)
+        func step(sharing: Bool) throws -> (scores: [Float], gradient: [Float], rows: Int) {
+            let logits = try classifier.forward(examples[...], prompt: prompt, sharingStart: sharing)
+            let scores = (0..<logits.rows).flatMap { Array(logits.row($0)) }
+            var gradient = [Float](repeating: 0, count: prompt.values.count)
+            try dScores.withUnsafeBufferPointer { try classifier.promptGradient(dLogits: $0.baseAddress!, prompt: prompt, into: &gradient) }
+            return (scores, gradient, classifier.prompted.batch.tokenCount)
+        }
+        let whole = try step(sharing: false), shared = try step(sharing: true)
+        #expect(maxAbsDifference(shared.scores, whole.scores) < 1e-5, "\(name): scores")
+        #expect(relativeError(shared.gradient.doubles, whole.gradient.doubles) < 1e-5, "\(name): prompt gradient")
+        // The start, two prefix ids and three prompt rows, is stored once instead of once per sequence.
+        let sequences = classifier.prompted.batch.count
+        #expect(sequences >= examples.count && classifier.prompted.batch.sharedStart == 5)
+        #expect(shared.rows == whole.rows - (sequences - 1) * 5, "\(name)")
+    }
+
     /// Prompts typed as text: whole sequences in the prefix, nothing after; they share their first ids.
     @Test(arguments: 0..<3)
     func sharedTokensOfTextPromptsScoreAsWholeSequences(model m: Int) throws {
