@@ -20,6 +20,11 @@ WORKLOADS = [
     ("gpt2-124m/frozen-step", "GPT-2 124M frozen-weight step: forward, cross-entropy over the full vocabulary at every position, backward to the input embeddings"),
     ("gpt2-124m/full-step", "GPT-2 124M full step: the same with weight gradients"),
     ("gemma3-270m/classify", "Gemma 3 270M classification of 32 SST-2 test sentences"),
+    ("gemma3-270m/pez-step", "One PEZ step on 16 SST-2 sentences, 10-token prompt"),
+    ("gemma3-270m/rlprompt-step", "One RLPrompt step: 16 sampled prompts of 5 tokens rewarded on 16 sentences"),
+    ("gemma3-270m/gcg-step", "One GCG step: the one-hot gradient, then 64 candidates scored on 16 sentences"),
+    ("gemma3-270m/evaluate-600", "The test evaluation `tune` ends with: 600 SST-2 sentences, five passes"),
+    ("gemma3-270m/generate-128", "128 greedy tokens after the first SST-2 sentence"),
 ]
 
 
