@@ -85,12 +85,12 @@ public func attentionBackward(
     withSmallGEMMs(count: segments.count, parallel: false) { index in
         let segment = segments[index]
         let (L, S, keys, row0) = (segment.length, segment.sharedRows, segment.keys, segment.row)
+        // The shared rows' part (P's first S columns) and the segment's own (the rest), each a product pair.
+        let parts = (S > 0 ? [(column: 0, row: 0, count: S)] : []) + [(column: S, row: row0, count: L)]
         for h in 0..<H {
             let P = probs + probsOffsets[index] + h * L * keys
             let g = h / group
             let dO = dout.at(row: row0, head: h, D: D)
-            // The shared rows' part (P's first S columns) and the segment's own (the rest), each a product pair.
-            let parts = (S > 0 ? [(column: 0, row: 0, count: S)] : []) + [(column: S, row: row0, count: L)]
             // dP = dO · vᵀ ; dv += Pᵀ · dO
             for part in parts {
                 sgemm(.none, .transposed, M: L, N: part.count, K: D, A: dO, lda: dout.stride,
