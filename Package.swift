@@ -42,6 +42,8 @@ let package = Package(
         .target(name: "Tasks", dependencies: ["Tokenizers", "Tuning"], swiftSettings: optimize),
         // Runs: one tuning job from start (or resume) to its evaluated report, in its run directory.
         .target(name: "Runs", dependencies: ["Kernels", "Models", "Tokenizers", "Tuning", "Tasks", "WeightFiles"], swiftSettings: optimize),
+        // Explanations: why a prompt works, token by token, and the guidelines read off it.
+        .target(name: "Explanations", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks"], swiftSettings: optimize),
         // Sweeps: a plan of runs over a grid, run in resumable shards.
         .target(name: "Sweeps", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks", "Runs"], swiftSettings: optimize),
         // Reports: a sweep's tables, Pareto fronts and SVG plots.
@@ -49,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "legible",
             dependencies: [
-                "Models", "Tokenizers", "Tuning", "Tasks", "Runs", "Sweeps", "Reports", "Benchmarks", "WeightFiles",
+                "Models", "Tokenizers", "Tuning", "Tasks", "Runs", "Explanations", "Sweeps", "Reports", "Benchmarks", "WeightFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimize),
@@ -59,7 +61,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
-        .testTarget(name: "TuningTests", dependencies: ["Tuning", "Tasks", "Runs", "Sweeps", "Reports", "TestSupport"]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning", "Tasks", "Runs", "Explanations", "Sweeps", "Reports", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -95,6 +95,37 @@ public final class PromptClassifier {
         return try rests.labelLogProbabilities(prompts: [[]], examples: Array(examples.indices))[0]
     }
 
+    /// The mean label margin over `examples` (see `margin`) and its gradient with respect to the prompt's vectors
+    /// (n·C), run batch by batch: what gradient × input saliency reads.
+    public func marginAndGradient(_ examples: [EncodedExample], prompt: PromptEmbeddings) throws -> (margin: Double, gradient: [Float]) {
+        var gradient = [Float](repeating: 0, count: prompt.values.count), total = 0.0
+        let share = 1 / Float(max(examples.count, 1))
+        for start in stride(from: 0, to: examples.count, by: batchSize) {
+            let slice = examples[start..<min(start + batchSize, examples.count)]
+            let logits = try forward(slice, prompt: prompt)
+            let K = logits.columns
+            var dLogits = [Float](repeating: 0, count: logits.rows * K)
+            for (r, example) in slice.enumerated() {
+                let scores = logSoftmax(Array(logits.row(r)))
+                let rival = Self.rival(scores, label: example.label)
+                total += Double(scores[example.label] - scores[rival])
+                // Log-softmax's normalizer cancels in a difference of two scores: d(margin)/d(logits) is +1 at the label, −1 at the rival.
+                dLogits[r * K + example.label] = share
+                dLogits[r * K + rival] = -share
+            }
+            try dLogits.withUnsafeBufferPointer { try promptGradient(dLogits: $0.baseAddress!, prompt: prompt, into: &gradient) }
+        }
+        return (total / Double(max(examples.count, 1)), gradient)
+    }
+
+    /// One example's label margin: its label's log-probability minus the best other class's (positive when right).
+    public static func margin(_ scores: [Float], label: Int) -> Double { Double(scores[label] - scores[rival(scores, label: label)]) }
+
+    /// The most probable class other than the label.
+    static func rival(_ scores: [Float], label: Int) -> Int {
+        scores.indices.filter { $0 != label }.max { scores[$0] < scores[$1] }!
+    }
+
     public func accuracy(_ examples: [EncodedExample], prompt: PromptEmbeddings) throws -> Double {
         let scores = try labelLogProbabilities(examples, prompt: prompt)
         return Self.accuracy(scores, examples)
