@@ -43,7 +43,7 @@ let package = Package(
         // Runs: one tuning job from start (or resume) to its evaluated report, in its run directory.
         .target(name: "Runs", dependencies: ["Kernels", "Models", "Tokenizers", "Tuning", "Tasks", "WeightFiles"], swiftSettings: optimize),
         // Explanations: why a prompt works, token by token, and the guidelines read off it.
-        .target(name: "Explanations", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks"], swiftSettings: optimize),
+        .target(name: "Explanations", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks", "Runs"], swiftSettings: optimize),
         // Sweeps: a plan of runs over a grid, run in resumable shards.
         .target(name: "Sweeps", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks", "Runs"], swiftSettings: optimize),
         // Reports: a sweep's tables, Pareto fronts and SVG plots.

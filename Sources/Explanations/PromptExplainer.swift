@@ -124,7 +124,7 @@ public final class PromptExplainer {
             removed.remove(at: i)
             let removedScores = try scores(removed)
             let affinity = labelAffinity(id)
-            let replacement = neutral.max { cosine(id, $0.id) < cosine(id, $1.id) }!
+            let replacement = neutral.max { embeddingCosine(model, id, $0.id) < embeddingCosine(model, id, $1.id) }!
             var replaced = ids
             replaced[i] = replacement.id
             let replacedScores = try scores(replaced)
@@ -188,13 +188,5 @@ public final class PromptExplainer {
         }
     }
 
-    func cosine(_ a: Int32, _ b: Int32) -> Double {
-        let C = model.width, e = model.tokenEmbeddings
-        let (x, y) = (e + Int(a) * C, e + Int(b) * C)
-        var (dot, xx, yy) = (0.0, 0.0, 0.0)
-        for c in 0..<C { dot += Double(x[c]) * Double(y[c]); xx += Double(x[c]) * Double(x[c]); yy += Double(y[c]) * Double(y[c]) }
-        return dot / max((xx * yy).squareRoot(), 1e-12)
-    }
-
-    func labelAffinity(_ id: Int32) -> [Double] { task.verbalizer.firstTokens.map { cosine(id, $0) } }
+    func labelAffinity(_ id: Int32) -> [Double] { task.verbalizer.firstTokens.map { embeddingCosine(model, id, $0) } }
 }

@@ -171,6 +171,15 @@ func legible(_ arguments: [String], executable: URL? = nil, environment extra: [
         let editLines = (try? String(contentsOf: out.appendingPathComponent("edits.jsonl"), encoding: .utf8))?.split(separator: "\n") ?? []
         let edits = try editLines.map { try JSONDecoder().decode(PromptEdit.self, from: Data($0.utf8)) }
         #expect(Set(edits.map(\.step)) == Set(accepted))  // one or more lines per accepted step, none for the others
+        // `legible edits` sorts every one of them into a family.
+        let families = try legible(["edits", out.path, "--model", model.path, "--json"])
+        if edits.isEmpty {
+            #expect(families.status != 0 && families.error.contains("holds no edits.jsonl"))
+        } else {
+            #expect(families.status == 0, "\(families.error)")
+            let analysis = try JSONDecoder().decode(EditAnalysisCounts.self, from: Data(families.output.utf8))
+            #expect(analysis.edits == edits.count && analysis.families.reduce(0) { $0 + $1.count } == edits.count && analysis.runs == 1)
+        }
         #expect(report.test.accuracyText == report.test.accuracyProjected)  // candidates are scored as typed
         let evaluated = try legible(["eval", "--model", model.path, "--data", data.path, "--prompt",
                                      out.appendingPathComponent("prompt.safetensors").path, "--json"])
@@ -233,4 +242,12 @@ func legible(_ arguments: [String], executable: URL? = nil, environment extra: [
         let noTest = try legible(["eval", "--model", model.path, "--data", empty.path, "--text", "x"])
         #expect(noTest.status != 0 && noTest.error.contains("holds no examples"))
     }
+}
+
+/// The counts of `legible edits --json`, decoded on their own.
+struct EditAnalysisCounts: Decodable {
+    struct Family: Decodable { var name: String; var count: Int }
+    var runs: Int
+    var edits: Int
+    var families: [Family]
 }

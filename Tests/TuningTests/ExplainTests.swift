@@ -121,3 +121,44 @@ import TestSupport
         #expect(empty.status != 0 && empty.error.contains("the prompt has no tokens to explain"))
     }
 }
+
+@Suite struct EditFamilyTests {
+    static func token(_ id: Int32, _ text: String) -> PromptEdit.Token { PromptEdit.Token(id: id, text: text) }
+
+    /// Each rule on a hand-made token, and the order: the first rule met decides.
+    @Test func eachTokenGoesToTheFirstFamilyWhoseRuleItMeets() {
+        let words = [" terrible", " great"]
+        func family(_ text: String, id: Int32 = 7, others: [Int32] = [1, 2], cosine: Double? = nil) -> EditFamily {
+            EditFamily.of(Self.token(id, text), others: others, labelWords: words, labelCosine: cosine)
+        }
+        #expect(family(" the", others: [7]) == .repetition)  // a function word, but already in the prompt
+        #expect(family(",") == .punctuation && family("  ") == .punctuation && family(" ...") == .punctuation)
+        #expect(family(" терпеть") == .nonLatin && family("显得") == .nonLatin)
+        #expect(family(" café") != .nonLatin)  // Latin with an accent
+        #expect(family(" Great") == .labelWord && family(" awful", cosine: 0.6) == .labelWord && family(" awful", cosine: 0.4) == .other)
+        #expect(family(" sentiment") == .instruction && family(" Review") == .instruction)
+        #expect(family(" the") == .functionWord && family(" was") == .functionWord)
+        #expect(family("ization") == .fragment && family(" ization") == .other && family("42") == .other)
+    }
+
+    /// Summaries count every edit once, average the changes the edits made, and share the evaluated ones that rose.
+    @Test func familySummariesAddUpToTheEditsRead() {
+        func edit(_ family: EditFamily, task: (Float, Float), perplexity: (Float, Float), dev: Double? = nil, previous: Double? = nil) -> RunEdits.Edit {
+            let terms = { (t: Float, p: Float) in ObjectiveTerms(task: t, logPerplexity: p, repetition: 0, scrutability: 1) }
+            return RunEdits.Edit(edit: PromptEdit(step: 1, position: 0, editSize: 1, old: Self.token(1, " a"), new: Self.token(2, " b"),
+                                                  before: terms(task.0, perplexity.0), after: terms(task.1, perplexity.1), devAccuracy: dev),
+                                 family: family, previousDevAccuracy: previous)
+        }
+        let edits = [edit(.functionWord, task: (1, 0.5), perplexity: (5, 4), dev: 0.7, previous: 0.6),
+                     edit(.functionWord, task: (1, 0.9), perplexity: (5, 6), dev: 0.5, previous: 0.6),
+                     edit(.functionWord, task: (2, 1.9), perplexity: (5, 5)),
+                     edit(.nonLatin, task: (1, 0.8), perplexity: (4, 9))]
+        let summaries = EditAnalysis.summaries(edits)
+        #expect(summaries.map(\.name) == ["non-Latin script", "function word"])
+        #expect(summaries.reduce(0) { $0 + $1.count } == edits.count)
+        let function = summaries[1]
+        #expect(abs(function.meanDeltaTaskLoss - (-0.5 - 0.1 - 0.1) / 3) < 1e-6 && abs(function.meanDeltaLogPerplexity - 0) < 1e-6)
+        #expect(function.evaluated == 2 && function.raisedDevAccuracy == 0.5)
+        #expect(summaries[0].evaluated == 0 && summaries[0].raisedDevAccuracy == nil)
+    }
+}
