@@ -26,6 +26,9 @@ public enum ExplanationText {
             lines += ["", title + ":"]
             lines += flips.map { "  [\($0.label); without: \($0.predictedWithout), with: \($0.predictedWith)] \($0.text)" }
         }
+        if let t = e.transfer {
+            lines += ["", "as text: \(pct(t.accuracyTextHere)) here; on \(t.model) \(pct(t.accuracyText)) (no prompt \(pct(t.accuracyEmpty)))"]
+        }
         lines += ["", "guidelines:"] + e.guidelines.map { "- " + $0 }
         return lines.joined(separator: "\n")
     }

@@ -48,6 +48,10 @@ enum Guidelines {
            abs(shifted.withPrompt - shifted.withoutPrompt) >= 0.1 {
             lines.append("The prompt moves predictions \(shifted.withPrompt > shifted.withoutPrompt ? "toward" : "away from") \(quoted(shifted.label)): \(percent(shifted.withoutPrompt)) of the examples without it, \(percent(shifted.withPrompt)) with it.")
         }
+        if let t = e.transfer {
+            let verdict = t.accuracyText > t.accuracyEmpty ? "it still helps there" : "it does not help there"
+            lines.append("Typed as text on \(t.model), the prompt reaches \(percent(t.accuracyText)) against \(percent(t.accuracyEmpty)) with no prompt (\(percent(t.accuracyTextHere)) as text here): \(verdict).")
+        }
         return lines
     }
 

@@ -49,6 +49,16 @@ public struct PromptExplanation: Codable, Sendable, Equatable {
         public var gainKept: Double
     }
 
+    /// The prompt's text typed into the template on another model, with that model's tokenizer.
+    public struct Transfer: Codable, Sendable, Equatable {
+        public var model: String
+        /// On the other model: the text, and no prompt.
+        public var accuracyText: Double
+        public var accuracyEmpty: Double
+        /// The same text on the prompt's own model, for comparison.
+        public var accuracyTextHere: Double
+    }
+
     public var task: String
     public var split: String
     public var template: String
@@ -65,6 +75,7 @@ public struct PromptExplanation: Codable, Sendable, Equatable {
     public var broken: [Flip]
     public var subPrompt: SubPrompt?
     public var neutralWords: [String]
+    public var transfer: Transfer?
     public var guidelines: [String]
 }
 
@@ -154,9 +165,30 @@ public final class PromptExplainer {
             task: task.definition.name, split: task.split, template: task.template.text, text: tokenizer.decode(ids), examples: examples.count,
             accuracy: accuracy, margin: margin, accuracyEmpty: accuracyEmpty, marginEmpty: self.margin(without), tokens: tokens,
             classes: classes, fixed: fixed.prefix(Self.flipsShown).map(flip), broken: broken.prefix(Self.flipsShown).map(flip),
-            subPrompt: sub, neutralWords: neutral.map(\.text), guidelines: [])
+            subPrompt: sub, neutralWords: neutral.map(\.text), transfer: nil, guidelines: [])
         explanation.guidelines = Guidelines.read(explanation)
         return explanation
+    }
+
+    /// Accuracy with a text prompt typed into the template ("" for none), on the same test rows.
+    public func textAccuracy(_ text: String) throws -> Double {
+        let typed = try rows.map { try task.template.encode(task.data.test[$0], promptText: text, tokenizer: tokenizer, maxSentenceTokens: task.maxSentenceTokens) }
+        let scores = try classifier.labelLogProbabilities(typed, prompt: PromptEmbeddings.empty(width: model.width))
+        return PromptClassifier.accuracy(scores, typed)
+    }
+
+    /// Adds how the explanation's text does on `other` (an explainer of the same task on another model), and the
+    /// guideline that says so.
+    public func addTransfer(to explanation: inout PromptExplanation, on other: PromptExplainer, modelName: String,
+                            progress: (String) -> Void = { _ in }) throws {
+        progress("the text here")
+        let here = try textAccuracy(explanation.text)
+        progress("the text on \(modelName)")
+        let there = try other.textAccuracy(explanation.text)
+        progress("no prompt on \(modelName)")
+        explanation.transfer = PromptExplanation.Transfer(model: modelName, accuracyText: there, accuracyEmpty: try other.textAccuracy(""),
+                                                          accuracyTextHere: here)
+        explanation.guidelines = Guidelines.read(explanation)
     }
 
     /// Greedy removal: drop, one at a time, the token whose removal keeps the most accuracy, while the rest keeps at

@@ -29,6 +29,8 @@ struct Explain: ParsableCommand {
     @Option(help: "A prompt written as text, read as its tokens.") var text: String?
     @Option(help: "Examples per forward pass.") var batch = 16
     @Option(help: ArgumentHelp("Also write explanation.json and explanation.txt into this folder.", valueName: "folder")) var out: String?
+    @Option(name: .customLong("transfer-model"), help: ArgumentHelp("Also evaluate the prompt's text, typed, on this model with its own tokenizer.", valueName: "folder"))
+    var transferModel: String?
     @Flag(help: "Print the explanation as JSON.") var json = false
 
     func validate() throws {
@@ -60,7 +62,17 @@ struct Explain: ParsableCommand {
         let task = try options.load(tokenizer: tokenizer)
         let explainer = PromptExplainer(model: loaded.model, tokenizer: tokenizer, task: task,
                                         testLimit: options.testLimit ?? Self.defaultTestLimit, testRows: options.testRows, batchSize: batch)
-        let explanation = try explainer.explain(ids: ids) { console.status("explaining: \($0)") }
+        var explanation = try explainer.explain(ids: ids) { console.status("explaining: \($0)") }
+        if let transferModel {
+            console.status("loading \(transferModel)")
+            var otherOptions = modelOptions
+            otherOptions.model = transferModel
+            let other = try LoadedModel.load(otherOptions)
+            let otherTokenizer = try other.requireTokenizer()
+            let otherExplainer = PromptExplainer(model: other.model, tokenizer: otherTokenizer, task: try options.load(tokenizer: otherTokenizer),
+                                                 testLimit: options.testLimit ?? Self.defaultTestLimit, testRows: options.testRows, batchSize: batch)
+            try explainer.addTransfer(to: &explanation, on: otherExplainer, modelName: other.name) { console.status("transfer: \($0)") }
+        }
         console.status("")
         let encoded = try Self.encoder.encode(explanation)
         let text = ExplanationText.render(explanation)

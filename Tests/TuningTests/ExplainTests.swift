@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import Models
+import Runs
 import Tasks
 import TestSupport
 @testable import Explanations
@@ -117,6 +118,14 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("explanation.txt").path))
         let saved = try Data(contentsOf: out.appendingPathComponent("explanation.json"))
         #expect(String(decoding: saved, as: UTF8.self) == run.output.trimmingCharacters(in: .newlines))
+        // Transfer: the text on another model is what `eval --text` measures there.
+        let other = try Tiny.modelDirectory(Tiny.model(seed: 8))
+        let transferred = try legible(["explain", "--model", model.path, "--data", data.path, "--text", " great film", "--transfer-model", other.path, "--json"])
+        #expect(transferred.status == 0, "\(transferred.error)")
+        let transfer = try #require((try JSONSerialization.jsonObject(with: Data(transferred.output.utf8)) as? [String: Any])?["transfer"] as? [String: Any])
+        let evaluated = try legible(["eval", "--model", other.path, "--data", data.path, "--text", " great film", "--json"])
+        let report = try JSONDecoder().decode(RunReport.self, from: Data(evaluated.output.utf8))
+        #expect(transfer["accuracy_text"] as? Double == report.test.accuracyText && transfer["accuracy_empty"] as? Double == report.zeroShot.accuracyEmpty)
         let empty = try legible(["explain", "--model", model.path, "--data", data.path, "--text", ""])
         #expect(empty.status != 0 && empty.error.contains("the prompt has no tokens to explain"))
     }
