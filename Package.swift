@@ -47,7 +47,7 @@ let package = Package(
         // Sweeps: a plan of runs over a grid, run in resumable shards.
         .target(name: "Sweeps", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks", "Runs"], swiftSettings: optimize),
         // Reports: a sweep's tables, Pareto fronts and SVG plots.
-        .target(name: "Reports", dependencies: ["Tuning", "Runs", "Sweeps"], swiftSettings: optimize),
+        .target(name: "Reports", dependencies: ["Tuning", "Runs", "Sweeps", "Explanations"], swiftSettings: optimize),
         .executableTarget(
             name: "legible",
             dependencies: [

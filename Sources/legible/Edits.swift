@@ -2,6 +2,8 @@
 import ArgumentParser
 import Explanations
 import Foundation
+import Reports
+import WeightFiles
 
 struct Edits: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,6 +23,7 @@ struct Edits: ParsableCommand {
     var path: String
     @Option(help: ArgumentHelp("A model whose embeddings decide the label-word-like family by cosine (without it: only the label words themselves).", valueName: "folder"))
     var model: String?
+    @Option(help: ArgumentHelp("Also write edits.html, a page that reads offline, into this folder.", valueName: "folder")) var out: String?
     @Flag(help: "Print the analysis as JSON.") var json = false
 
     func run() throws {
@@ -45,6 +48,11 @@ struct Edits: ParsableCommand {
         }
         let runs = try runFolders.map { try RunEdits(run: $0) { id, words in cosine?.largest(id, words: words) } }
         let analysis = EditAnalysis(runs)
+        if let out {
+            let folder = URL(fileURLWithPath: out)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try AtomicFile.write(Data(ExplanationPage.html(analysis).utf8), to: folder.appendingPathComponent("edits.html"))
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -3,6 +3,7 @@ import ArgumentParser
 import Explanations
 import WeightFiles
 import Foundation
+import Reports
 import Runs
 import Tuning
 
@@ -28,7 +29,7 @@ struct Explain: ParsableCommand {
     @Option(help: "A prompt.safetensors written by `legible tune`.") var prompt: String?
     @Option(help: "A prompt written as text, read as its tokens.") var text: String?
     @Option(help: "Examples per forward pass.") var batch = 16
-    @Option(help: ArgumentHelp("Also write explanation.json and explanation.txt into this folder.", valueName: "folder")) var out: String?
+    @Option(help: ArgumentHelp("Also write explanation.json, explanation.txt and explanation.html (a page that reads offline) into this folder.", valueName: "folder")) var out: String?
     @Option(name: .customLong("transfer-model"), help: ArgumentHelp("Also evaluate the prompt's text, typed, on this model with its own tokenizer.", valueName: "folder"))
     var transferModel: String?
     @Flag(help: "Print the explanation as JSON.") var json = false
@@ -81,6 +82,7 @@ struct Explain: ParsableCommand {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try AtomicFile.write(encoded, to: folder.appendingPathComponent("explanation.json"))
             try AtomicFile.write(Data(text.utf8), to: folder.appendingPathComponent("explanation.txt"))
+            try AtomicFile.write(Data(ExplanationPage.html(explanation).utf8), to: folder.appendingPathComponent("explanation.html"))
         }
         print(json ? String(decoding: encoded, as: UTF8.self) : text)
     }

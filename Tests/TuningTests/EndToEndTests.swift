@@ -172,13 +172,15 @@ func legible(_ arguments: [String], executable: URL? = nil, environment extra: [
         let edits = try editLines.map { try JSONDecoder().decode(PromptEdit.self, from: Data($0.utf8)) }
         #expect(Set(edits.map(\.step)) == Set(accepted))  // one or more lines per accepted step, none for the others
         // `legible edits` sorts every one of them into a family.
-        let families = try legible(["edits", out.path, "--model", model.path, "--json"])
+        let families = try legible(["edits", out.path, "--model", model.path, "--json", "--out", out.appendingPathComponent("edits-page").path])
         if edits.isEmpty {
             #expect(families.status != 0 && families.error.contains("holds no edits.jsonl"))
         } else {
             #expect(families.status == 0, "\(families.error)")
             let analysis = try JSONDecoder().decode(EditAnalysisCounts.self, from: Data(families.output.utf8))
             #expect(analysis.edits == edits.count && analysis.families.reduce(0) { $0 + $1.count } == edits.count && analysis.runs == 1)
+            let page = try String(contentsOf: out.appendingPathComponent("edits-page/edits.html"), encoding: .utf8)
+            #expect(analysis.families.allSatisfy { page.contains("<td class=\"text\">\($0.name)</td><td>\($0.count)</td>") })
         }
         #expect(report.test.accuracyText == report.test.accuracyProjected)  // candidates are scored as typed
         let evaluated = try legible(["eval", "--model", model.path, "--data", data.path, "--prompt",

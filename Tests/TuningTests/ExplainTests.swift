@@ -1,6 +1,9 @@
 // `legible explain` on a tiny random GPT-2 and the tiny sentiment task: every number it reports is what a
 // separate evaluation gives, the saliency is the margin's derivative, and the guidelines say only what the numbers do.
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 import Models
 import Runs
@@ -116,6 +119,11 @@ import TestSupport
         #expect(tokens.count == 2 && tokens.allSatisfy { $0["accuracy_without"] is Double && $0["margin_without"] is Double })
         #expect(json["examples"] as? Int == 12 && json["guidelines"] is [String])
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("explanation.txt").path))
+        // The page is well-formed XML (XHTML's namespace, hence local-name()), shades every token and lists every guideline.
+        let page = try XMLDocument(contentsOf: out.appendingPathComponent("explanation.html"))
+        let spans = try page.nodes(forXPath: "//*[local-name()='p'][@class='prompt']/*[local-name()='span']")
+        #expect(spans.count == 2 && spans.map { $0.stringValue ?? "" }.joined() == " great film")
+        #expect(try page.nodes(forXPath: "//*[local-name()='li']").count == (json["guidelines"] as? [String])?.count)
         let saved = try Data(contentsOf: out.appendingPathComponent("explanation.json"))
         #expect(String(decoding: saved, as: UTF8.self) == run.output.trimmingCharacters(in: .newlines))
         // Transfer: the text on another model is what `eval --text` measures there.
