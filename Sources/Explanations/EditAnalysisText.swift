@@ -12,10 +12,11 @@ public enum EditAnalysisText {
     }
 
     static func table(_ families: [EditFamilySummary]) -> [String] {
-        ["family                       edits   Δ task loss   Δ log-ppl   raised dev accuracy"] + families.map { f in
+        ["family                       edits   Δ task loss   Δ log-ppl (measured)   raised dev accuracy"] + families.map { f in
             let raised = f.raisedDevAccuracy.map { String(format: "%5.1f%% of %d", 100 * $0, f.evaluated) } ?? "— (none evaluated)"
+            let perplexity = f.meanDeltaLogPerplexity.map { String(format: "%+9.4f (%d)", $0, f.logPerplexityMeasured) } ?? "— (λ = 0)"
             return f.name.padding(toLength: 27, withPad: " ", startingAt: 0)
-                + String(format: "  %5d   %+11.4f   %+9.4f   ", f.count, f.meanDeltaTaskLoss, f.meanDeltaLogPerplexity) + raised
+                + String(format: "  %5d   %+11.4f   ", f.count, f.meanDeltaTaskLoss) + perplexity.padding(toLength: 22, withPad: " ", startingAt: 0) + raised
         }
     }
 }

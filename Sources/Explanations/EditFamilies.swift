@@ -69,7 +69,9 @@ public struct EditFamilySummary: Codable, Sendable, Equatable {
     public var count: Int
     /// Mean of after − before over the family's edits.
     public var meanDeltaTaskLoss: Double
-    public var meanDeltaLogPerplexity: Double
+    /// The same over the edits whose log-perplexity was measured: a run at λ = 0 does not compute it (records 0).
+    public var meanDeltaLogPerplexity: Double?
+    public var logPerplexityMeasured: Int
     /// Edits made at a step whose prompt was evaluated on dev, and the share of them whose dev accuracy beat the
     /// evaluation before (nil when none was).
     public var evaluated: Int
@@ -157,10 +159,14 @@ extension EditAnalysis {
             guard !members.isEmpty else { return nil }
             let n = Double(members.count)
             let evaluated = members.filter { $0.edit.devAccuracy != nil && $0.previousDevAccuracy != nil }
+            // A prompt's log-perplexity is never exactly 0: both 0 means the run did not compute it.
+            let measured = members.filter { $0.edit.before.logPerplexity != 0 || $0.edit.after.logPerplexity != 0 }
             return EditFamilySummary(
                 name: family.rawValue, count: members.count,
                 meanDeltaTaskLoss: members.reduce(0.0) { $0 + Double($1.edit.after.task - $1.edit.before.task) } / n,
-                meanDeltaLogPerplexity: members.reduce(0.0) { $0 + Double($1.edit.after.logPerplexity - $1.edit.before.logPerplexity) } / n,
+                meanDeltaLogPerplexity: measured.isEmpty ? nil
+                    : measured.reduce(0.0) { $0 + Double($1.edit.after.logPerplexity - $1.edit.before.logPerplexity) } / Double(measured.count),
+                logPerplexityMeasured: measured.count,
                 evaluated: evaluated.count,
                 raisedDevAccuracy: evaluated.isEmpty ? nil
                     : Double(evaluated.filter { $0.edit.devAccuracy! > $0.previousDevAccuracy! }.count) / Double(evaluated.count))

@@ -87,11 +87,11 @@ public enum ExplanationPage {
     public static func html(_ a: EditAnalysis) -> String {
         let e = TextEscaping.xml
         func table(_ families: [EditFamilySummary]) -> String {
-            var out = "<table>\n<thead><tr><th>family</th><th>edits</th><th>mean Δ task loss</th><th>mean Δ log-perplexity</th><th>raised dev accuracy</th></tr></thead>\n<tbody>\n"
+            var out = "<table>\n<thead><tr><th>family</th><th>edits</th><th>mean Δ task loss</th><th>mean Δ log-perplexity (edits measured)</th><th>raised dev accuracy</th></tr></thead>\n<tbody>\n"
             for f in families {
                 let raised = f.raisedDevAccuracy.map { String(format: "%.1f%% of %d", 100 * $0, f.evaluated) } ?? "—"
                 out += "<tr><td class=\"text\">\(e(f.name))</td><td>\(f.count)</td><td>\(String(format: "%+.4f", f.meanDeltaTaskLoss))</td>"
-                    + "<td>\(String(format: "%+.4f", f.meanDeltaLogPerplexity))</td><td>\(raised)</td></tr>\n"
+                    + "<td>\(f.meanDeltaLogPerplexity.map { String(format: "%+.4f (%d)", $0, f.logPerplexityMeasured) } ?? "—")</td><td>\(raised)</td></tr>\n"
             }
             return out + "</tbody>\n</table>\n"
         }

@@ -169,13 +169,15 @@ import TestSupport
         let edits = [edit(.functionWord, task: (1, 0.5), perplexity: (5, 4), dev: 0.7, previous: 0.6),
                      edit(.functionWord, task: (1, 0.9), perplexity: (5, 6), dev: 0.5, previous: 0.6),
                      edit(.functionWord, task: (2, 1.9), perplexity: (5, 5)),
-                     edit(.nonLatin, task: (1, 0.8), perplexity: (4, 9))]
+                     edit(.nonLatin, task: (1, 0.8), perplexity: (4, 9)),
+                     edit(.nonLatin, task: (1, 0.9), perplexity: (0, 0))]  // a λ = 0 run: log-perplexity not computed
         let summaries = EditAnalysis.summaries(edits)
         #expect(summaries.map(\.name) == ["non-Latin script", "function word"])
         #expect(summaries.reduce(0) { $0 + $1.count } == edits.count)
         let function = summaries[1]
-        #expect(abs(function.meanDeltaTaskLoss - (-0.5 - 0.1 - 0.1) / 3) < 1e-6 && abs(function.meanDeltaLogPerplexity - 0) < 1e-6)
-        #expect(function.evaluated == 2 && function.raisedDevAccuracy == 0.5)
+        #expect(abs(function.meanDeltaTaskLoss - (-0.5 - 0.1 - 0.1) / 3) < 1e-6 && function.meanDeltaLogPerplexity == 0)
+        #expect(function.evaluated == 2 && function.raisedDevAccuracy == 0.5 && function.logPerplexityMeasured == 3)
         #expect(summaries[0].evaluated == 0 && summaries[0].raisedDevAccuracy == nil)
+        #expect(summaries[0].count == 2 && summaries[0].logPerplexityMeasured == 1 && summaries[0].meanDeltaLogPerplexity == 5)
     }
 }
