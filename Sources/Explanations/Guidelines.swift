@@ -21,7 +21,7 @@ enum Guidelines {
             let share = gain > 0 ? ", \(Int((100 * losses[top] / gain).rounded()))% of the gain" : ""
             lines.append("\(quoted(e.tokens[top].text)) matters most: without it accuracy falls to \(percent(e.tokens[top].accuracyWithout)) (\(points(-losses[top]))\(share)).")
             if carriers.count > 1 {
-                lines.append("Removing any one of \(carriers.map { quoted(e.tokens[$0].text) }.joined(separator: ", ")) costs at least \(points(-carrying)).")
+                lines.append("Removing any one of \(carriers.map { quoted(e.tokens[$0].text) }.joined(separator: ", ")) costs at least \(cost(carrying)).")
             }
         }
         let primers = e.tokens.indices.filter { i in
@@ -32,7 +32,7 @@ enum Guidelines {
         } else {
             for i in primers {
                 let t = e.tokens[i]
-                lines.append("\(quoted(t.text)) primes the label word \(quoted(t.nearestLabelWord)) (cosine \(String(format: "%.2f", t.labelAffinity.max()!))), and removing it costs \(points(-losses[i])).")
+                lines.append("\(quoted(t.text)) primes the label word \(quoted(t.nearestLabelWord)) (cosine \(String(format: "%.2f", t.labelAffinity.max()!))), and removing it costs \(cost(losses[i])).")
             }
         }
         let free = e.tokens.indices.filter { losses[$0] <= 0 }
@@ -57,5 +57,7 @@ enum Guidelines {
 
     static func percent(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
     static func points(_ x: Double) -> String { String(format: "%+.1f points", 100 * x) }
+    /// An accuracy loss as a positive number of points.
+    static func cost(_ x: Double) -> String { String(format: "%.1f points", 100 * x) }
     static func quoted(_ text: String) -> String { String(reflecting: text) }
 }
