@@ -16,7 +16,8 @@ public struct PromptExplanation: Codable, Sendable, Equatable {
         /// The prompt with this token removed, the rest spliced as ids.
         public var accuracyWithout: Double
         public var marginWithout: Double
-        /// The neutral function word that replaces it (the one nearest it by cosine), and the prompt's scores then.
+        /// The neutral function word that replaces it (the one nearest it by cosine, other than itself), and the
+        /// prompt's scores then.
         public var neutral: String
         public var accuracyNeutral: Double
         public var marginNeutral: Double
@@ -128,6 +129,9 @@ public final class PromptExplainer {
         let (margin, gradient) = try classifier.marginAndGradient(examples, prompt: prompt)
         let C = model.width
         let neutral = neutralTokens()
+        guard neutral.count >= 2 else {
+            throw TuningError.invalidConfiguration("this tokenizer writes fewer than two of the neutral words \(Self.neutralWords) as one token each")
+        }
         var tokens: [PromptExplanation.Token] = []
         for (i, id) in ids.enumerated() {
             progress("token \(i + 1) of \(ids.count)")
@@ -135,7 +139,8 @@ public final class PromptExplainer {
             removed.remove(at: i)
             let removedScores = try scores(removed)
             let affinity = labelAffinity(id)
-            let replacement = neutral.max { embeddingCosine(model, id, $0.id) < embeddingCosine(model, id, $1.id) }!
+            // A token that is itself a neutral word is replaced by the nearest other one.
+            let replacement = neutral.filter { $0.id != id }.max { embeddingCosine(model, id, $0.id) < embeddingCosine(model, id, $1.id) }!
             var replaced = ids
             replaced[i] = replacement.id
             let replacedScores = try scores(replaced)
