@@ -92,11 +92,13 @@ public final class PromptExplainer {
     let tokenizer: any Tokenizer
     let task: PromptTask
     let classifier: PromptClassifier
+    let testLimit: Int?
+    let testRows: TestRows
     let rows: [Int]
     let examples: [EncodedExample]
 
     public init(model: any CausalLM, tokenizer: any Tokenizer, task: PromptTask, testLimit: Int?, testRows: TestRows = .spread, batchSize: Int = 16) {
-        self.model = model; self.tokenizer = tokenizer; self.task = task
+        self.model = model; self.tokenizer = tokenizer; self.task = task; self.testLimit = testLimit; self.testRows = testRows
         classifier = PromptClassifier(model: model, verbalizer: task.verbalizer, batchSize: batchSize)
         rows = PromptTask.testIndices(count: task.test.count, limit: testLimit, rows: testRows)
         examples = rows.map { task.test[$0] }
@@ -177,7 +179,7 @@ public final class PromptExplainer {
 
     /// Accuracy with a text prompt typed into the template ("" for none), on the same test rows.
     public func textAccuracy(_ text: String) throws -> Double {
-        let typed = try rows.map { try task.template.encode(task.data.test[$0], promptText: text, tokenizer: tokenizer, maxSentenceTokens: task.maxSentenceTokens) }
+        let typed = try task.testWithText(text, tokenizer: tokenizer, limit: testLimit, rows: testRows)
         let scores = try classifier.labelLogProbabilities(typed, prompt: PromptEmbeddings.empty(width: model.width))
         return PromptClassifier.accuracy(scores, typed)
     }

@@ -43,18 +43,11 @@ struct Eval: ParsableCommand {
         var method = "text"
         var options = taskOptions
         if let prompt {
-            let url = URL(fileURLWithPath: prompt)
-            let file: PromptFile
-            do {
-                file = try PromptFile.read(from: url, modelSHA256: asText ? nil : try loaded.weightsSHA256(), modelName: loaded.name)
-            } catch let error as PromptFileError {
-                throw CLIError("\(error)" + (error.isDifferentModel ? "; add --as-text to evaluate its text on \(loaded.name)" : ""))
-            }
+            let file = try loaded.readPrompt(prompt, anyModel: asText, otherModelHint: "add --as-text to evaluate its text on \(loaded.name)")
             if asText {
                 ids = tokenizer.encode(file.metadata.text)
                 method = "\(file.metadata.method) as text"
             } else {
-                try loaded.requireFits(file, path: prompt)
                 ids = file.metadata.ids
                 method = file.metadata.method
                 // A continuous prompt is used as such unless it was tuned to be read as its tokens only.

@@ -47,13 +47,7 @@ struct Explain: ParsableCommand {
         var options = taskOptions
         let ids: [Int32]
         if let prompt {
-            let file: PromptFile
-            do {
-                file = try PromptFile.read(from: URL(fileURLWithPath: prompt), modelSHA256: try loaded.weightsSHA256(), modelName: loaded.name)
-            } catch let error as PromptFileError {
-                throw CLIError("\(error)" + (error.isDifferentModel ? "; explain its text on \(loaded.name) with --text" : ""))
-            }
-            try loaded.requireFits(file, path: prompt)
+            let file = try loaded.readPrompt(prompt, otherModelHint: "explain its text on \(loaded.name) with --text")
             ids = file.metadata.ids
             for notice in options.fill(from: file.metadata) { console.line(notice) }
         } else {

@@ -39,6 +39,19 @@ struct LoadedModel {
         return tokenizer
     }
 
+    /// A prompt file tuned on these weights (any weights with `anyModel`, for its text alone), checked to fit this
+    /// model. A file from other weights is refused with `otherModelHint` after the reason.
+    func readPrompt(_ path: String, anyModel: Bool = false, otherModelHint: String) throws -> PromptFile {
+        let file: PromptFile
+        do {
+            file = try PromptFile.read(from: URL(fileURLWithPath: path), modelSHA256: anyModel ? nil : try weightsSHA256(), modelName: name)
+        } catch let error as PromptFileError {
+            throw CLIError("\(error)" + (error.isDifferentModel ? "; \(otherModelHint)" : ""))
+        }
+        if !anyModel { try requireFits(file, path: path) }
+        return file
+    }
+
     /// A short name for reports: the directory or file name.
     var name: String { URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent }
 
