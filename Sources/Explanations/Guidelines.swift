@@ -1,5 +1,6 @@
 // Plain sentences read off an explanation's numbers and nothing else: which tokens carry the gain, whether the
-// prompt primes a label word, which tokens cost nothing to drop, and the shortest sub-prompt that keeps the gain.
+// prompt primes a label word, which tokens cost nothing to drop, which a plain function word beats, and the
+// shortest sub-prompt that keeps the gain.
 import Foundation
 
 enum Guidelines {
@@ -38,6 +39,14 @@ enum Guidelines {
         let free = e.tokens.indices.filter { losses[$0] <= 0 }
         if !free.isEmpty {
             lines.append("\(free.map { quoted(e.tokens[$0].text) }.joined(separator: ", ")) can be dropped at no cost in accuracy, one at a time.")
+        }
+        // A learned token that a plain function word beats is a place where the search stopped short: say so, with the
+        // replacement's accuracy, so a reader can try it (iPOE's step from an explanation to an edit).
+        let beaten = e.tokens.indices.filter { e.tokens[$0].accuracyNeutral - e.accuracy >= carrying }
+            .sorted { e.tokens[$0].accuracyNeutral > e.tokens[$1].accuracyNeutral }
+        for i in beaten {
+            let t = e.tokens[i]
+            lines.append("Replacing \(quoted(t.text)) by the function word \(quoted(t.neutral)) raises accuracy to \(percent(t.accuracyNeutral)) (\(points(t.accuracyNeutral - e.accuracy))): the learned token does worse than a plain word there.")
         }
         if let sub = e.subPrompt, sub.ids.count < e.tokens.count {
             lines.append("\(sub.ids.count) of the \(e.tokens.count) tokens, \(quoted(sub.text)), keep \(Int((100 * sub.gainKept).rounded()))% of the gain (\(percent(sub.accuracy))): the shortest sub-prompt greedy removal found that keeps 90%.")

@@ -86,16 +86,17 @@ import TestSupport
         #expect(sub.text == Tiny.tokenizer.decode(sub.ids))
     }
 
-    /// Guidelines read off hand-made numbers: the carrier, the primer, the free tokens, the sub-prompt, the class shift.
+    /// Guidelines read off hand-made numbers: the carrier, the primer, the free tokens, the token a function word beats,
+    /// the sub-prompt, the class shift.
     @Test func guidelinesSayWhatTheNumbersSay() {
-        func token(_ text: String, without: Double, affinity: [Double]) -> PromptExplanation.Token {
-            PromptExplanation.Token(id: 0, text: text, accuracyWithout: without, marginWithout: 0, neutral: " the", accuracyNeutral: without,
+        func token(_ text: String, without: Double, neutral: Double? = nil, affinity: [Double]) -> PromptExplanation.Token {
+            PromptExplanation.Token(id: 0, text: text, accuracyWithout: without, marginWithout: 0, neutral: " the", accuracyNeutral: neutral ?? without,
                                     marginNeutral: 0, saliency: 0, labelAffinity: affinity, nearestLabelWord: affinity[0] > affinity[1] ? " bad" : " good")
         }
         let e = PromptExplanation(
             task: "t", split: "s", template: "{prompt} {sentence}", text: " good movie !", examples: 100, accuracy: 0.8, margin: 1,
             accuracyEmpty: 0.6, marginEmpty: 0,
-            tokens: [token(" good", without: 0.65, affinity: [0.1, 1]), token(" movie", without: 0.75, affinity: [0.2, 0.3]),
+            tokens: [token(" good", without: 0.65, affinity: [0.1, 1]), token(" movie", without: 0.75, neutral: 0.84, affinity: [0.2, 0.3]),
                      token(" !", without: 0.81, affinity: [0.1, 0.1])],
             classes: [.init(label: "negative", withPrompt: 0.3, withoutPrompt: 0.6), .init(label: "positive", withPrompt: 0.7, withoutPrompt: 0.4)],
             fixed: [], broken: [], subPrompt: .init(ids: [1, 2], text: " good movie", accuracy: 0.79, gainKept: 0.95), neutralWords: [" the"], guidelines: [])
@@ -105,6 +106,9 @@ import TestSupport
         #expect(lines.contains("Removing any one of \" good\", \" movie\" costs at least 2.0 points."))
         #expect(lines.contains("\" good\" primes the label word \" good\" (cosine 1.00), and removing it costs 15.0 points."))
         #expect(lines.contains("\" !\" can be dropped at no cost in accuracy, one at a time."))
+        // Only " movie" has a replacement 2 points or more above the prompt's 80% (" !"'s 81% is within the threshold).
+        #expect(lines.filter { $0.hasPrefix("Replacing") }
+            == ["Replacing \" movie\" by the function word \" the\" raises accuracy to 84.0% (+4.0 points): the learned token does worse than a plain word there."])
         #expect(lines.contains { $0.hasPrefix("2 of the 3 tokens, \" good movie\", keep 95% of the gain (79.0%)") })
         #expect(lines.contains("The prompt moves predictions away from \"negative\": 60.0% of the examples without it, 30.0% with it."))
     }
