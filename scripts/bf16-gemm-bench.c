@@ -3,7 +3,7 @@
 //
 //   cc -O2 -ISources/CBFloat16/include scripts/bf16-gemm-bench.c Sources/CBFloat16/bfloat16.c -lopenblas -lm \
 //       -o /tmp/bf16-gemm-bench
-//   OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=Cooperlake /tmp/bf16-gemm-bench M N K [repeats]
+//   OPENBLAS_NUM_THREADS=1 /tmp/bf16-gemm-bench M N K [repeats]
 //
 // Prints the best time of each side, their GFLOP/s, the ratio and the largest difference between the two results
 // (the bfloat16 side rounds A and B, so it differs by about 2⁻⁸ relative).
@@ -24,7 +24,8 @@ int main(int argc, char **argv) {
     if (argc < 4) { fprintf(stderr, "usage: %s M N K [repeats]\n", argv[0]); return 2; }
     long M = atol(argv[1]), N = atol(argv[2]), K = atol(argv[3]);
     int repeats = argc > 4 ? atoi(argv[4]) : 5;
-    if (!bf16_kernel_supported()) { fprintf(stderr, "this CPU lacks AVX512-BF16\n"); return 1; }
+    if (!bf16_kernel_supported()) { fprintf(stderr, "this CPU has neither AVX512-BF16 nor AVX2\n"); return 1; }
+    printf("kernel: %s\n", bf16_avx512_kernel_supported() ? "AVX512-BF16" : "AVX2");
     float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * N * K);
     float *c32 = malloc(sizeof(float) * M * N), *c16 = malloc(sizeof(float) * M * N);
     srand(1);

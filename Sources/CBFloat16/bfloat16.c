@@ -1,13 +1,18 @@
-// See CBFloat16.h. The kernel multiplies a tile of up to 8 rows of A by one panel (32 columns) of B: for each pair
-// of depths, one broadcast of the row's two bfloat16 values against the panel's 2 × 32 values, 16 float32 lanes per
-// instruction, so no horizontal sums are needed and every output lands in its row of C.
+// See CBFloat16.h. Two kernels read the same panels. The AVX512-BF16 one multiplies a tile of up to 8 rows of A by
+// one panel (32 columns) of B: for each pair of depths, one broadcast of the row's two bfloat16 values against the
+// panel's 2 × 32 values, 16 float32 lanes per instruction, so no horizontal sums are needed and every output lands
+// in its row of C. The AVX2 one does the same with float32 FMAs: a bfloat16 value is the high half of a float32, so
+// each 32-bit lane of a panel (one column's two depths) becomes two floats by a shift and a mask, and the products,
+// exact in float32, are summed by FMA.
 #include "CBFloat16.h"
 #include <immintrin.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define KERNEL_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+#define AVX2_TARGET __attribute__((target("avx2,fma")))
 
-bool bf16_kernel_supported(void) {
+bool bf16_avx512_kernel_supported(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
@@ -16,6 +21,17 @@ bool bf16_kernel_supported(void) {
     return false;
 #endif
 }
+
+bool bf16_avx2_kernel_supported(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return false;
+#endif
+}
+
+bool bf16_kernel_supported(void) { return bf16_avx512_kernel_supported() || bf16_avx2_kernel_supported(); }
 
 static inline uint16_t round_to_bf16(float f) {
     uint32_t u;
@@ -121,7 +137,7 @@ void tile(int rows, const uint16_t *a, long width, const uint16_t *panel, long p
 #define TILE(R) tile(R, a + m * width, width, panel, pairs, c + m * ldc + p * BF16_PANEL_COLUMNS, ldc, columns, accumulate)
 
 KERNEL_TARGET
-void bf16_gemm_panels(const uint16_t *a, long M, long K, const uint16_t *b, long N, float *c, long ldc,
+void bf16_gemm_panels_avx512(const uint16_t *a, long M, long K, const uint16_t *b, long N, float *c, long ldc,
                       bool accumulate, long p0, long p1) {
     long pairs = (K + 1) / 2, width = 2 * pairs;
     for (long p = p0; p < p1; p++) {
@@ -141,6 +157,76 @@ void bf16_gemm_panels(const uint16_t *a, long M, long K, const uint16_t *b, long
         default: break;
         }
     }
+}
+
+// rows (1, 2 or 4) rows of A, as floats, times `vectors` (8 / rows, at most 4) groups of 8 columns of one panel
+// starting at group g0, into C's rows at c. Eight accumulators in every case, enough to hide the FMA latency: with
+// one row, even and odd depths sum apart.
+AVX2_TARGET static inline __attribute__((always_inline))
+void tile_avx2(int rows, const float *a, long width, const uint16_t *panel, long pairs, float *c, long ldc,
+               int g0, int columns, bool accumulate) {
+    const int vectors = rows == 1 ? 4 : 8 / rows, split = rows == 1 ? 2 : 1;
+    const __m256i high = _mm256_set1_epi32((int)0xffff0000u);
+    __m256 acc[2][4][4];
+    for (int s = 0; s < split; s++)
+        for (int i = 0; i < rows; i++)
+            for (int v = 0; v < vectors; v++) acc[s][i][v] = _mm256_setzero_ps();
+    for (long kp = 0; kp < pairs; kp++) {
+        __m256 b0[4], b1[4];
+        for (int v = 0; v < vectors; v++) {
+            __m256i lanes = _mm256_loadu_si256((const __m256i *)(panel + kp * 64 + (g0 + v) * 16));
+            b0[v] = _mm256_castsi256_ps(_mm256_slli_epi32(lanes, 16));
+            b1[v] = _mm256_castsi256_ps(_mm256_and_si256(lanes, high));
+        }
+        for (int i = 0; i < rows; i++) {
+            __m256 a0 = _mm256_broadcast_ss(a + i * width + 2 * kp), a1 = _mm256_broadcast_ss(a + i * width + 2 * kp + 1);
+            for (int v = 0; v < vectors; v++) {
+                acc[0][i][v] = _mm256_fmadd_ps(a0, b0[v], acc[0][i][v]);
+                acc[split - 1][i][v] = _mm256_fmadd_ps(a1, b1[v], acc[split - 1][i][v]);
+            }
+        }
+    }
+    for (int v = 0; v < vectors; v++) {
+        int first = (g0 + v) * 8, real = columns - first;
+        if (real <= 0) break;
+        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(real), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        for (int i = 0; i < rows; i++) {
+            float *out = c + i * ldc + first;
+            __m256 r = split == 2 ? _mm256_add_ps(acc[0][i][v], acc[1][i][v]) : acc[0][i][v];
+            if (accumulate) r = _mm256_add_ps(r, _mm256_maskload_ps(out, mask));
+            _mm256_maskstore_ps(out, mask, r);
+        }
+    }
+}
+
+#define TILE_AVX2(R) \
+    for (int g = 0; g < 4; g += (R == 1 ? 4 : 8 / R)) \
+        tile_avx2(R, rows + m * width, width, panel, pairs, c + m * ldc + p * BF16_PANEL_COLUMNS, ldc, g, columns, accumulate)
+
+AVX2_TARGET
+void bf16_gemm_panels_avx2(const uint16_t *a, long M, long K, const uint16_t *b, long N, float *c, long ldc,
+                           bool accumulate, long p0, long p1) {
+    long pairs = (K + 1) / 2, width = 2 * pairs;
+    // A's rounded rows as floats, once, so the tiles broadcast them straight from memory.
+    float *rows = malloc(sizeof(float) * M * width);
+    if (!rows) abort();
+    for (long i = 0; i < M * width; i++) rows[i] = bf16_to_float(a[i]);
+    for (long p = p0; p < p1; p++) {
+        const uint16_t *panel = b + p * pairs * 2 * BF16_PANEL_COLUMNS;
+        long left = N - p * BF16_PANEL_COLUMNS;
+        int columns = (int)(left < BF16_PANEL_COLUMNS ? left : BF16_PANEL_COLUMNS);
+        long m = 0;
+        for (; m + 4 <= M; m += 4) TILE_AVX2(4);
+        for (; m + 2 <= M; m += 2) TILE_AVX2(2);
+        for (; m < M; m += 1) TILE_AVX2(1);
+    }
+    free(rows);
+}
+
+void bf16_gemm_panels(const uint16_t *a, long M, long K, const uint16_t *b, long N, float *c, long ldc,
+                      bool accumulate, long p0, long p1) {
+    if (bf16_avx512_kernel_supported()) bf16_gemm_panels_avx512(a, M, K, b, N, c, ldc, accumulate, p0, p1);
+    else bf16_gemm_panels_avx2(a, M, K, b, N, c, ldc, accumulate, p0, p1);
 }
 
 void bf16_gemm_reference(const uint16_t *a, long M, long K, const uint16_t *b, long N, float *c, long ldc,

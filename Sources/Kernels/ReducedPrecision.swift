@@ -2,11 +2,11 @@
 // weights are rounded to bfloat16 once, every product's input (activations forward, gradients backward) is rounded
 // to bfloat16 as it enters, and products accumulate in float32: the arithmetic of PyTorch's bfloat16 autocast.
 //
-// Two routes compute that same arithmetic. Few rows (decoding, rollouts, short batches) go through the AVX512-BF16
-// kernel on weights packed as bfloat16 panels, reading half the bytes of float32. Many rows go through sgemm on the
-// rounded values held as float32 (a product of two bfloat16 values is exact in float32): on this CPU vdpbf16ps
-// runs at about 0.6-0.7 times sgemm's FLOP rate (docs/BENCHMARKS.md), so a compute-bound product is faster in
-// float32. The routes differ only in the order the float32 sums are taken.
+// Two routes compute that same arithmetic. Few rows (decoding, rollouts, short batches) go through a bfloat16 kernel
+// (AVX512-BF16, else AVX2) on weights packed as bfloat16 panels, reading half the bytes of float32. Many rows go
+// through sgemm on the rounded values held as float32 (a product of two bfloat16 values is exact in float32): on an
+// AVX512-BF16 Xeon vdpbf16ps runs at about 0.6-0.7 times sgemm's FLOP rate (docs/BENCHMARKS.md), so a
+// compute-bound product is faster in float32. The routes differ only in the order the float32 sums are taken.
 import CBFloat16
 import Dispatch
 
@@ -48,8 +48,9 @@ public final class FrozenProducts: @unchecked Sendable {
     let kernelAvailable: Bool
 
     /// Rows up to which a product goes through the bfloat16 kernel. Measured on Gemma 3 270M's 2048 × 640 and
-    /// 640 × 2048 matrices, one thread each (scripts/bf16-gemm-bench.c): 2.5× sgemm at 8 rows, 1.5× at 16, 1.1× at
-    /// 24, level at 32, 0.7× at 64.
+    /// 640 × 2048 matrices, one thread each (scripts/bf16-gemm-bench.c): on the AVX512-BF16 Xeon 2.5× sgemm at 8
+    /// rows, 1.5× at 16, 1.1× at 24, level at 32, 0.7× at 64; the AVX2 kernel on a Zen 3 stays 1.1-1.3× ahead up
+    /// to 64 rows, so 24 is the limit that is right on both.
     public static let kernelRowLimit = 24
 
     public init(precision: Precision) {

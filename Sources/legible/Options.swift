@@ -15,7 +15,7 @@ struct ModelOptions: ParsableArguments {
     var threads: Int?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Precision of the frozen weights' matrix products: fp32, or bf16 (weights rounded to bfloat16 when the model loads, each product's inputs rounded as they enter, sums in float32: PyTorch's bfloat16 autocast arithmetic). bf16 speeds up products of few rows — decoding, RLPrompt's rollouts — on CPUs with AVX512-BF16, and moves label log-probabilities on Gemma 3 270M by up to about 0.06; see docs/BENCHMARKS.md, \"Reduced precision\".",
+        "Precision of the frozen weights' matrix products: fp32, or bf16 (weights rounded to bfloat16 when the model loads, each product's inputs rounded as they enter, sums in float32: PyTorch's bfloat16 autocast arithmetic). bf16 speeds up products of few rows — decoding, RLPrompt's rollouts — on CPUs with AVX512-BF16 or AVX2, and moves label log-probabilities on Gemma 3 270M by up to about 0.06; see docs/BENCHMARKS.md, \"Reduced precision\".",
         valueName: "fp32|bf16"))
     var precision: Precision = .fp32
 

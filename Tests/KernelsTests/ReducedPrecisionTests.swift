@@ -1,4 +1,4 @@
-// bfloat16 products: the rounding, the AVX512-BF16 kernel against its plain C twin, and FrozenProducts against
+// bfloat16 products: the rounding, the AVX512-BF16 and AVX2 kernels against their plain C twin, and FrozenProducts against
 // the same arithmetic written out in Double (weights and inputs rounded to bfloat16, sums in full precision).
 //
 // Tolerances. A product of two bfloat16 values is exact in float32, so the kernel, its C twin, the sgemm route and
@@ -39,22 +39,39 @@ import TestSupport
         #expect(worst <= 1.0 / 256 && worst > 0)  // half the spacing: 2⁻⁸ relative with 8 significant bits
     }
 
-    /// The kernel against its twin on shapes with every kind of tail: rows past a tile of 8, columns past a panel of
-    /// 32, odd depths; overwriting and accumulating.
-    @Test(arguments: [(1, 1, 1), (3, 31, 7), (8, 32, 64), (13, 33, 65), (33, 70, 2), (2, 200, 640)])
+    /// The kernels this CPU runs (AVX512-BF16 and AVX2 on a recent Intel, AVX2 alone on an AMD Zen 3), each with the
+    /// same signature as bf16_gemm_panels.
+    typealias Kernel = @convention(c) (UnsafePointer<UInt16>?, Int, Int, UnsafePointer<UInt16>?, Int, UnsafeMutablePointer<Float>?,
+                                       Int, Bool, Int, Int) -> Void
+    static var kernels: [(name: String, run: Kernel)] {
+        (bf16_avx512_kernel_supported() ? [("AVX512-BF16", bf16_gemm_panels_avx512)] : [])
+            + (bf16_avx2_kernel_supported() ? [("AVX2", bf16_gemm_panels_avx2)] : [])
+    }
+
+    /// Every kernel this CPU runs against the twin on shapes with every kind of tail: rows past a tile (8 for
+    /// AVX512, 4 for AVX2), columns past a panel of 32 and past a group of 8, odd depths; overwriting and accumulating.
+    @Test(arguments: [(1, 1, 1), (3, 31, 7), (8, 32, 64), (13, 33, 65), (33, 70, 2), (2, 200, 640), (7, 9, 3)])
     func kernelMatchesItsTwin(M: Int, N: Int, K: Int) throws {
-        try #require(bf16_kernel_supported(), "this CPU lacks AVX512-BF16")
+        // Every x86-64 machine CI runs on has AVX2; a CPU with neither kernel takes the sgemm route, tested below.
+        try #require(!Self.kernels.isEmpty, "this CPU has neither AVX512-BF16 nor AVX2")
         let a = randomArray(M * K, seed: 1), b = randomArray(N * K, seed: 2), start = randomArray(M * N, seed: 3)
         let width = 2 * ((K + 1) / 2)
         var rows = [UInt16](repeating: 0, count: M * width), panels = [UInt16](repeating: 0, count: bf16_packed_count(N, K))
         bf16_round_rows(&rows, a, M, K, K)
         bf16_pack(&panels, b, N, K, K, 1)
-        for accumulate in [false, true] {
-            var fast = start, twin = start
-            bf16_gemm_panels(rows, M, K, panels, N, &fast, N, accumulate, 0, (N + 31) / 32)
-            bf16_gemm_reference(rows, M, K, panels, N, &twin, N, accumulate)
-            #expect(relativeError(fast, twin) < tolerance, "M \(M) N \(N) K \(K) accumulate \(accumulate)")
+        for kernel in Self.kernels {
+            for accumulate in [false, true] {
+                var fast = start, twin = start
+                kernel.run(rows, M, K, panels, N, &fast, N, accumulate, 0, (N + 31) / 32)
+                bf16_gemm_reference(rows, M, K, panels, N, &twin, N, accumulate)
+                #expect(relativeError(fast, twin) < tolerance, "\(kernel.name) M \(M) N \(N) K \(K) accumulate \(accumulate)")
+            }
         }
+        // The dispatcher runs the first kernel listed, exactly.
+        var chosen = start, first = start
+        bf16_gemm_panels(rows, M, K, panels, N, &chosen, N, false, 0, (N + 31) / 32)
+        Self.kernels[0].run(rows, M, K, panels, N, &first, N, false, 0, (N + 31) / 32)
+        #expect(chosen == first)
         // The twin is the product of the rounded values.
         var twin = [Float](repeating: 0, count: M * N)
         bf16_gemm_reference(rows, M, K, panels, N, &twin, N, false)
