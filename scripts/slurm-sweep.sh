@@ -8,9 +8,16 @@
 #   sbatch scripts/slurm-sweep.sh sweeps/NAME            # --array below sets the shard count
 #   .build/release/legible sweep report sweeps/NAME      # any time; merges whatever has finished
 #
-# Submit from the repository root (paths in the sweep configuration are relative to it). For n shards write
-# --array=0-(n-1); --cpus-per-task is the number of BLAS threads each shard's model uses. LEGIBLE=path picks
-# another build of the executable.
+# Submit from the repository root (paths in the sweep configuration are relative to it). What to set on a real
+# cluster, on the command line (it overrides the lines below) or here:
+#   --partition=NAME     the cluster's partition for CPU jobs (its default partition otherwise)
+#   --array=0-(n-1)      n shards; each takes every n-th run, so n at most the number of runs
+#   --cpus-per-task=T    BLAS threads per shard's model (passed as --threads); 1-4 suits models of Gemma 3 270M's size
+#   --mem=M              the model in float32 plus working memory: about 3G for Gemma 3 270M (4G with RLPrompt)
+#   --time=HH:MM:SS      a shard's limit; at the limit the run in progress saves and the next submission resumes it
+# The sweep folder, the repository and the model must be on a filesystem every node sees (a shared home or
+# project directory, not node-local /tmp), since shards on different nodes write into the same folder. LEGIBLE=path
+# picks another build of the executable. scripts/slurm-test runs this script on a one-node cluster in CI.
 #SBATCH --job-name=legible-sweep
 #SBATCH --array=0-3
 #SBATCH --cpus-per-task=4
