@@ -61,7 +61,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
-        .testTarget(name: "TuningTests", dependencies: ["Tuning", "Tasks", "Runs", "Explanations", "Sweeps", "Reports", "TestSupport"]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning", "Tasks", "Runs", "Explanations", "Sweeps", "Reports", "TestSupport"],
+                    exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

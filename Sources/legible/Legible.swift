@@ -8,7 +8,7 @@ struct Legible: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "legible",
         abstract: "Tune interpretable soft prompts for causal language models on the CPU.",
-        subcommands: [Tune.self, Eval.self, Explain.self, Edits.self, Decode.self, Tasks.self, Info.self, Next.self, Generate.self, Verify.self, Tokenize.self, Detokenize.self, Bench.self, Sweep.self, Summary.self])
+        subcommands: [Tune.self, Eval.self, Explain.self, Edits.self, Decode.self, Export.self, Import.self, Tasks.self, Info.self, Next.self, Generate.self, Verify.self, Tokenize.self, Detokenize.self, Bench.self, Sweep.self, Summary.self])
 
     static func main() {
         // OpenBLAS's generic kernels on a CPU it does not know are 6× slower: see BLASCore.
