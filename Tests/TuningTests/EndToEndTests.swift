@@ -119,6 +119,35 @@ func legible(_ arguments: [String], executable: URL? = nil, environment extra: [
         #expect(text.status == 0 && text.output.contains("text prompt"), "\(text.error)")
     }
 
+    /// tune → export → import → eval: the soft prompt crosses a PEFT adapter unchanged and scores the same.
+    @Test func aSoftPromptRoundTripsThroughAPEFTAdapter() throws {
+        let out = runs.appendingPathComponent("soft"), adapter = runs.appendingPathComponent("adapter")
+        let tuned = try tune(out, ["--method", "soft"])
+        #expect(tuned.status == 0, "\(tuned.error)")
+        let promptFile = out.appendingPathComponent("prompt.safetensors")
+        let exported = try legible(["export", "--prompt", promptFile.path, "--format", "peft", "--out", adapter.path, "--base-model", "tiny/gpt2"])
+        #expect(exported.status == 0 && exported.output.contains("4 virtual tokens × 32"), "\(exported.error)")
+        let original = try PromptFile.read(from: promptFile)
+        let written = try PEFTAdapter.read(from: adapter)
+        #expect(written.prompt == original.prompt && written.baseModel == "tiny/gpt2")
+
+        let imported = runs.appendingPathComponent("imported.safetensors")
+        let read = try legible(["import", "--peft", adapter.path, "--model", model.path, "--data", data.path, "--task", "sst-2",
+                                "--out", imported.path])
+        #expect(read.status == 0, "\(read.error)")
+        let file = try PromptFile.read(from: imported)
+        #expect(file.prompt == original.prompt && file.metadata.method == "soft" && file.metadata.template == original.metadata.template)
+        let scores = try [promptFile, imported].map { prompt in
+            let evaluated = try legible(["eval", "--model", model.path, "--data", data.path, "--prompt", prompt.path, "--json"])
+            #expect(evaluated.status == 0, "\(evaluated.error)")
+            return try JSONDecoder().decode(RunReport.self, from: Data(evaluated.output.utf8)).test.accuracy
+        }
+        #expect(scores[0] != nil && scores[0] == scores[1])
+
+        let refused = try legible(["export", "--prompt", promptFile.path, "--format", "onnx", "--out", adapter.path])
+        #expect(refused.status != 0 && refused.error.contains("only peft is supported"))
+    }
+
     @Test func rlpromptTunesResumesAndItsPromptEvaluatesAndDecodes() throws {
         let out = runs.appendingPathComponent("rlprompt")
         let rl = { (extra: [String]) in
