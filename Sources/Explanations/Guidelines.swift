@@ -46,7 +46,9 @@ enum Guidelines {
             .sorted { e.tokens[$0].accuracyNeutral > e.tokens[$1].accuracyNeutral }
         for i in beaten {
             let t = e.tokens[i]
-            lines.append("Replacing \(quoted(t.text)) by the function word \(quoted(t.neutral)) raises accuracy to \(percent(t.accuracyNeutral)) (\(points(t.accuracyNeutral - e.accuracy))): the learned token does worse than a plain word there.")
+            // A token whose text occurs more than once in the prompt is named by its position too.
+            let name = e.tokens.filter { $0.text == t.text }.count > 1 ? "\(quoted(t.text)) (token \(i + 1))" : quoted(t.text)
+            lines.append("Replacing \(name) by the function word \(quoted(t.neutral)) raises accuracy to \(percent(t.accuracyNeutral)) (\(points(t.accuracyNeutral - e.accuracy))): the learned token does worse than a plain word there.")
         }
         if let sub = e.subPrompt, sub.ids.count < e.tokens.count {
             lines.append("\(sub.ids.count) of the \(e.tokens.count) tokens, \(quoted(sub.text)), keep \(Int((100 * sub.gainKept).rounded()))% of the gain (\(percent(sub.accuracy))): the shortest sub-prompt greedy removal found that keeps 90%.")

@@ -109,6 +109,12 @@ import TestSupport
         // Only " movie" has a replacement 2 points or more above the prompt's 80% (" !"'s 81% is within the threshold).
         #expect(lines.filter { $0.hasPrefix("Replacing") }
             == ["Replacing \" movie\" by the function word \" the\" raises accuracy to 84.0% (+4.0 points): the learned token does worse than a plain word there."])
+        // A repeated token is named by its position.
+        var repeated = e
+        repeated.tokens[2].text = " movie"
+        repeated.tokens[2].accuracyNeutral = 0.83
+        #expect(Guidelines.read(repeated).filter { $0.hasPrefix("Replacing") }.map { $0.components(separatedBy: " by ")[0] }
+            == ["Replacing \" movie\" (token 2)", "Replacing \" movie\" (token 3)"])
         #expect(lines.contains { $0.hasPrefix("2 of the 3 tokens, \" good movie\", keep 95% of the gain (79.0%)") })
         #expect(lines.contains("The prompt moves predictions away from \"negative\": 60.0% of the examples without it, 30.0% with it."))
     }
