@@ -26,7 +26,8 @@
 #SBATCH --output=slurm-%x-%A_%a.out
 #SBATCH --signal=B:INT@120
 # --signal: two minutes before the time limit Slurm sends SIGINT (Ctrl-C) to this script, which is legible itself
-# after the exec below; the shard stops after its current step and the next submission resumes it.
+# after the exec below; the shard stops after its current step and the next submission resumes it. (scancel's
+# SIGTERM stops it the same way; the warning only leaves time for a long step, or a test evaluation, to end.)
 set -euo pipefail
 
 sweep="${1:?usage: sbatch scripts/slurm-sweep.sh sweeps/NAME}"

@@ -136,7 +136,7 @@ struct Sweep: ParsableCommand {
             } catch is InterruptFlag.Interrupted {
                 console.line("")
                 console.line("stopped; run `legible sweep run \(sweep) --shard \(shard)` again to continue")
-                throw ExitCode(130)
+                throw interrupt.exitCode
             }
             print("shard \(shard): \(outcome.finished.count) runs finished now, \(outcome.skipped.count) earlier, \(outcome.failed.count) failed"
                   + (outcome.failed.isEmpty ? "" : " (\(outcome.failed.joined(separator: ", ")); see their error.txt)")

@@ -186,7 +186,7 @@ struct Tune: ParsableCommand {
         } catch is InterruptFlag.Interrupted {
             console.line("")
             console.line("stopped; run again with --resume to continue")
-            throw ExitCode(130)
+            throw interrupt.exitCode
         }
         console.status("")
         print(ReportText.summary(report))
@@ -199,23 +199,34 @@ extension ProjectionMetric: ExpressibleByArgument {}
 extension PromptSelection: ExpressibleByArgument {}
 extension FluencyGradient: ExpressibleByArgument {}
 
-/// Set by Ctrl-C (SIGINT); the tuning loop checks it between steps.
+/// Set by Ctrl-C (SIGINT) or a polite stop (SIGTERM: `kill`, Slurm's scancel and time limit, `docker stop`); the
+/// tuning loop checks it between steps, so the run saves its state and stops instead of dying mid-step.
 final class InterruptFlag: @unchecked Sendable {
     struct Interrupted: Error {}
     private let lock = NSLock()
-    private var set = false
-    private let source: DispatchSourceSignal
+    private var received: Int32?
+    private let sources: [DispatchSourceSignal]
 
     init() {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [weak self] in
-            guard let self else { return }
-            self.lock.lock(); self.set = true; self.lock.unlock()
-            FileHandle.standardError.write(Data("\ninterrupt: finishing the current step…\n".utf8))
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            return DispatchSource.makeSignalSource(signal: number, queue: .global())
         }
-        source.resume()
+        for source in sources {
+            let number = Int32(source.handle)
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.lock(); if self.received == nil { self.received = number }; self.lock.unlock()
+                let name = number == SIGINT ? "interrupt" : "terminate"
+                FileHandle.standardError.write(Data("\n\(name): finishing the current step…\n".utf8))
+            }
+            source.resume()
+        }
     }
 
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return set }
+    /// The shell's convention for a process stopped by a signal: 128 + its number (130 for Ctrl-C, 143 for SIGTERM).
+    var exitCode: ExitCode { ExitCode(128 + (signalNumber ?? SIGINT)) }
+    private var signalNumber: Int32? { lock.lock(); defer { lock.unlock() }; return received }
+
+    var isSet: Bool { signalNumber != nil }
 }

@@ -76,14 +76,18 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: report.appendingPathComponent("runs.md").path))
     }
 
-    @Test func ctrlCStopsAfterAStepAndTheNextRunResumes() throws {
-        let sweep = folder.appendingPathComponent("interrupted").path
-        #expect(try legible(["sweep", "plan", try config("interrupted.json", steps: 30), "--out", sweep]).status == 0)
-        // The executable `legible(_:)` runs, started here so that it can be sent Ctrl-C (SIGINT) mid-run.
+    /// Ctrl-C (SIGINT) and a polite stop (SIGTERM: scancel, a Slurm time limit, `kill`) both stop after a step,
+    /// exiting as the shell reports a process stopped by that signal (128 + its number).
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aStopSignalEndsAfterAStepAndTheNextRunResumes(signal: Int32) throws {
+        let name = signal == SIGINT ? "interrupted" : "terminated"
+        let sweep = folder.appendingPathComponent(name).path
+        #expect(try legible(["sweep", "plan", try config("\(name).json", steps: 30), "--out", sweep]).status == 0)
+        // The executable `legible(_:)` runs, started here so that it can be sent the signal mid-run.
         let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let executable = testBinary.deletingLastPathComponent().appendingPathComponent("legible")
         try #require(FileManager.default.isExecutableFile(atPath: executable.path))
-        let log = folder.appendingPathComponent("interrupted.log")
+        let log = folder.appendingPathComponent("\(name).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = executable
@@ -96,10 +100,10 @@ import Testing
         while Date() < deadline, !(try String(contentsOf: log, encoding: .utf8)).contains("step 3/30") {
             Thread.sleep(forTimeInterval: 0.05)
         }
-        process.interrupt()
+        kill(process.processIdentifier, signal)
         process.waitUntilExit()
         let stopped = try String(contentsOf: log, encoding: .utf8)
-        #expect(process.terminationStatus == 130, "\(stopped)")
+        #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal, "\(stopped)")
         #expect(stopped.contains("stopped; run `legible sweep run"))
         let plan = try SweepDirectory(URL(fileURLWithPath: sweep)).loadPlan()
         guard case .interrupted(let step) = SweepDirectory(URL(fileURLWithPath: sweep)).status(of: plan.runs[0]) else {
