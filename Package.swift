@@ -45,7 +45,7 @@ let package = Package(
         // Explanations: why a prompt works, token by token, and the guidelines read off it.
         .target(name: "Explanations", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks", "Runs"], swiftSettings: optimize),
         // Sweeps: a plan of runs over a grid, run in resumable shards.
-        .target(name: "Sweeps", dependencies: ["Models", "Tokenizers", "Tuning", "Tasks", "Runs"], swiftSettings: optimize),
+        .target(name: "Sweeps", dependencies: ["Kernels", "Models", "Tokenizers", "Tuning", "Tasks", "Runs"], swiftSettings: optimize),
         // Reports: a sweep's tables, Pareto fronts and SVG plots.
         .target(name: "Reports", dependencies: ["Tuning", "Runs", "Sweeps", "Explanations"], swiftSettings: optimize),
         .executableTarget(

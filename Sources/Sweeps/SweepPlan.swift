@@ -2,6 +2,7 @@
 // × seeds) expanded into numbered runs, each an ordinary `tune` run. Measures the interpretability–performance
 // trade-off of Patel et al. 2025 ("Towards Interpretable Soft Prompts") as a grid.
 import Foundation
+import Kernels
 import Runs
 import Tasks
 import Tuning
@@ -82,6 +83,8 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     public var fluencyGradient = SweepConfiguration.tune.fluencyGradient
     /// "dev-accuracy" or "dev-loss", as `tune --select`.
     public var select = SweepConfiguration.tune.selection
+    /// The frozen model's products in every run, as `--precision`; plans made before the key read as fp32.
+    public var precision = Precision.fp32
 
     public init(model: String) { self.model = model }
 
@@ -97,7 +100,7 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         case testRows = "test_rows"
         case fluentTopK = "fluent_top_k", samplesPerStep = "samples_per_step", policyHidden = "policy_hidden"
         case candidates, candidatesPerPosition = "candidates_per_position", editBudget = "edit_budget", trajectory
-        case repetitionPenalty = "repetition_penalty", fluencyGradient = "fluency_gradient", select
+        case repetitionPenalty = "repetition_penalty", fluencyGradient = "fluency_gradient", select, precision
     }
 
     public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -179,6 +182,11 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
             throw SweepError.invalidValue(key: "select", reason: "unknown selection '\(selectName)'; known: \(PromptSelection.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         select = selection
+        let precisionName = try value(.precision, precision.rawValue)
+        guard let precision = Precision(rawValue: precisionName) else {
+            throw SweepError.invalidValue(key: "precision", reason: "unknown precision '\(precisionName)'; known: \(Precision.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.precision = precision
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -220,6 +228,8 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         try c.encodeIfPresent(repetitionPenalty, forKey: .repetitionPenalty)
         try c.encode(fluencyGradient.rawValue, forKey: .fluencyGradient)
         try c.encode(select.rawValue, forKey: .select)
+        // Written only when not the default, so a float32 plan reads as it did before the key existed.
+        if precision != .fp32 { try c.encode(precision.rawValue, forKey: .precision) }
     }
 
     /// The template text a method's runs use: the one given, else the method's own.

@@ -45,6 +45,7 @@ struct Sweep: ParsableCommand {
             Task: data "data/fewshot", template (text, "pez" or "rlprompt"; default
               "pez", and "rlprompt" for rlprompt and gcg runs), verbalizers,
               max_sentence_tokens 128, test_limit (none)
+            Model: precision "fp32" (or "bf16", as --precision, for every run)
 
             Paths are relative to the directory `sweep run` starts in. Re-planning
             with a different configuration is refused: run ids would change meaning.
@@ -106,7 +107,8 @@ struct Sweep: ParsableCommand {
             }
             let model = plan.configuration.model
             console.status("loading \(model)")
-            let options = try ModelOptions.parse(["--model", model] + (threads.map { ["--threads", "\($0)"] } ?? []))
+            let options = try ModelOptions.parse(["--model", model, "--precision", plan.configuration.precision.rawValue]
+                                                 + (threads.map { ["--threads", "\($0)"] } ?? []))
             let loaded = try LoadedModel.load(options)
             let modelSHA256 = try loaded.weightsSHA256()
             var runner = SweepRunner(sweep: directory, plan: plan, model: loaded.model, tokenizer: try loaded.requireTokenizer(),

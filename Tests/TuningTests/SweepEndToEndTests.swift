@@ -117,6 +117,20 @@ import Testing
         #expect(SweepDirectory(URL(fileURLWithPath: sweep)).status(of: plan.runs[0]) == .finished)
     }
 
+    @Test func aBFloat16SweepRunsEveryRunInBFloat16() throws {
+        let sweep = folder.appendingPathComponent("bf16").path
+        #expect(try legible(["sweep", "plan", try config("bf16.json", steps: 2, extra: #", "precision": "bf16""#), "--out", sweep]).status == 0)
+        let ran = try legible(["sweep", "run", sweep, "--shard", "0/2"])
+        #expect(ran.status == 0, "\(ran.error)")
+        #expect(ran.error.contains("bf16 products"), "\(ran.error)")
+        let plan = try SweepDirectory(URL(fileURLWithPath: sweep)).loadPlan()
+        for run in plan.runs where run.index % 2 == 0 {
+            let settings = URL(fileURLWithPath: sweep).appendingPathComponent(run.directory).appendingPathComponent("run.json")
+            let recorded = try JSONSerialization.jsonObject(with: Data(contentsOf: settings)) as? [String: Any]
+            #expect(recorded?["precision"] as? String == "bf16", "\(run.id)")
+        }
+    }
+
     @Test func badInputFailsWithAMessage() throws {
         let unknown = try legible(["sweep", "plan", try config("typo.json", extra: #", "stepz": 3"#), "--out", folder.appendingPathComponent("typo").path])
         #expect(unknown.status != 0 && unknown.error.contains("unknown key 'stepz'"), "\(unknown.error)")

@@ -152,6 +152,23 @@ struct SweepPlanTests {
         }
     }
 
+    /// Every run of a sweep takes one precision; a float32 plan's file is what it was before the key existed, so
+    /// sweeps planned then still match their configuration.
+    @Test func precisionIsReadCheckedAndWrittenOnlyWhenNotFloat32() throws {
+        let float32 = try sweepConfiguration(#"{"model": "m"}"#)
+        #expect(float32.precision == .fp32)
+        #expect(try sweepConfiguration(#"{"model": "m", "precision": "fp32"}"#) == float32)
+        let bfloat16 = try sweepConfiguration(#"{"model": "m", "precision": "bf16"}"#)
+        #expect(bfloat16.precision == .bf16)
+        let json = { (c: SweepConfiguration) in String(decoding: try JSONEncoder.sortedKeys.encode(c), as: UTF8.self) }
+        #expect(try !json(float32).contains("precision") && json(bfloat16).contains(#""precision":"bf16""#))
+        #expect(try SweepConfiguration.decode(Data(json(bfloat16).utf8)) == bfloat16)
+        #expect(bfloat16.differences(from: float32) == ["precision"])
+        #expect(throws: SweepError.invalidValue(key: "precision", reason: "unknown precision 'fp16'; known: fp32, bf16")) {
+            try sweepConfiguration(#"{"model": "m", "precision": "fp16"}"#)
+        }
+    }
+
     @Test func aGridTooLargeToHoldIsRefusedBeforeItIsBuilt() throws {
         let thousand = (0..<1000).map(String.init).joined(separator: ",")
         let json = "{\"model\": \"m\", \"seeds\": [\(thousand)], \"scrutability\": [\(thousand)]}"
