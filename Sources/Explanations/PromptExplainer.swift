@@ -96,17 +96,42 @@ public final class PromptExplainer {
     let testRows: TestRows
     let rows: [Int]
     let examples: [EncodedExample]
+    /// Whether scores run after the examples' cached prefixes, and that cache, made on first use (see cachedPrefixes).
+    let cachesPrefixes: Bool
+    private var prefixScorer: CachedPrefixClassifier?
 
     public init(model: any CausalLM, tokenizer: any Tokenizer, task: PromptTask, testLimit: Int?, testRows: TestRows = .spread, batchSize: Int = 16) {
         self.model = model; self.tokenizer = tokenizer; self.task = task; self.testLimit = testLimit; self.testRows = testRows
         classifier = PromptClassifier(model: model, verbalizer: task.verbalizer, batchSize: batchSize)
         rows = PromptTask.testIndices(count: task.test.count, limit: testLimit, rows: testRows)
-        examples = rows.map { task.test[$0] }
+        let examples = rows.map { task.test[$0] }
+        self.examples = examples
+        let prefixTokens = examples.reduce(0) { $0 + $1.prefix.count }
+        cachesPrefixes = examples.contains { $0.prefix != examples.first?.prefix }
+            && prefixTokens * model.makeCache(capacity: 1).bytesPerToken <= Self.prefixCacheBudget
     }
 
     /// Class scores of the test examples with a prompt of these ids (none: the template alone).
     func scores(_ ids: [Int32]) throws -> [[Float]] {
-        try classifier.labelLogProbabilities(examples, prompt: model.promptEmbeddings(of: ids))
+        if let cached = try cachedPrefixes(), !ids.isEmpty || examples.allSatisfy({ !$0.suffix.isEmpty }) {
+            return try cached.labelLogProbabilities(prompts: [ids], examples: Array(examples.indices))[0]
+        }
+        return try classifier.labelLogProbabilities(examples, prompt: model.promptEmbeddings(of: ids))
+    }
+
+    /// Memory the examples' cached prefixes may take.
+    static let prefixCacheBudget = 2 << 30
+
+    /// With a sentence-first template ("{sentence} {prompt}") each example's prefix is its own and most of its tokens,
+    /// and an explanation scores the same examples under some 2n + 2 + n²/2 prompts: their keys and values are
+    /// computed once, on the first call, and each prompt then runs only [prompt | suffix]. nil when the examples share
+    /// their prefix (the classifier runs a shared start once per call already) or the cache would pass the budget.
+    private func cachedPrefixes() throws -> CachedPrefixClassifier? {
+        guard cachesPrefixes else { return nil }
+        if let prefixScorer { return prefixScorer }
+        prefixScorer = try CachedPrefixClassifier(model: model, examples: examples, verbalizer: task.verbalizer,
+                                                  sequencesPerPass: max(classifier.batchSize, 64))
+        return prefixScorer
     }
 
     func accuracy(_ scores: [[Float]]) -> Double { PromptClassifier.accuracy(scores, examples) }

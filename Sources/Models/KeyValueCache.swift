@@ -17,6 +17,9 @@ public final class KeyValueCache {
         values = (0..<layers).map { _ in FloatBuffer(count: capacity * width) }
     }
 
+    /// Memory one cached token takes: keys and values of every layer, in float32.
+    public var bytesPerToken: Int { 2 * keys.count * width * MemoryLayout<Float>.size }
+
     func advance(by count: Int) { position += count }
     public func reset() { position = 0 }
 

@@ -24,9 +24,15 @@ import TestSupport
         return (PromptClassifier.accuracy(scores, examples), margin)
     }
 
-    @Test func eachTokensEffectIsASeparateEvaluationOfThePromptWithoutIt() throws {
-        let (model, task) = (Tiny.model(), try Tiny.task())
-        let explanation = try PromptExplainer(model: model, tokenizer: Tiny.tokenizer, task: task, testLimit: nil).explain(ids: Self.ids)
+    /// With the prompt first the examples share their start; with the sentence first the explainer scores every prompt
+    /// after each example's cached prefix instead of running it whole. Either way its numbers are the separate
+    /// evaluations', which run every example whole.
+    @Test(arguments: [TaskTemplate.pez, TaskTemplate.rlprompt])
+    func eachTokensEffectIsASeparateEvaluationOfThePromptWithoutIt(template: String) throws {
+        let (model, task) = (Tiny.model(), try Tiny.task(template: template))
+        let explainer = PromptExplainer(model: model, tokenizer: Tiny.tokenizer, task: task, testLimit: nil)
+        #expect(explainer.cachesPrefixes == (template == TaskTemplate.rlprompt))
+        let explanation = try explainer.explain(ids: Self.ids)
         #expect(explanation.tokens.map(\.id) == Self.ids && explanation.examples == task.test.count)
         let whole = try Self.evaluate(Self.ids, model: model, task: task), empty = try Self.evaluate([], model: model, task: task)
         #expect(explanation.accuracy == whole.accuracy && explanation.accuracyEmpty == empty.accuracy)
@@ -73,8 +79,9 @@ import TestSupport
     }
 
     /// The greedy sub-prompt's accuracy is its own evaluation's, and it keeps the 90% it claims.
-    @Test func theSubPromptKeepsWhatItReports() throws {
-        let (model, task) = (Tiny.model(), try Tiny.task())
+    @Test(arguments: [TaskTemplate.pez, TaskTemplate.rlprompt])
+    func theSubPromptKeepsWhatItReports(template: String) throws {
+        let (model, task) = (Tiny.model(), try Tiny.task(template: template))
         let explainer = PromptExplainer(model: model, tokenizer: Tiny.tokenizer, task: task, testLimit: nil)
         let whole = try Self.evaluate(Self.ids, model: model, task: task)
         // A baseline set below the prompt, so the search has a gain to keep whatever the random model does.
