@@ -40,7 +40,7 @@ public struct AdamW: Codable, Sendable, Equatable {
 
     public mutating func update(_ parameters: inout [Float], gradient: [Float]) {
         precondition(parameters.count == gradient.count, "gradient and parameters differ in size")
-        if m.count != parameters.count {
+        if m.count != parameters.count || v.count != parameters.count {
             m = [Float](repeating: 0, count: parameters.count)
             v = m
         }

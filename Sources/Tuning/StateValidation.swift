@@ -19,6 +19,7 @@ extension TuningState {
             try require(values.isEmpty || values.count == moments, "the optimizer's \(name) holds \(values.count) numbers, not \(moments)")
             try require(values.allSatisfy(\.isFinite), "the optimizer's \(name) holds a number that is not finite")
         }
+        try require(optimizer.m.count == optimizer.v.count, "the optimizer's m holds \(optimizer.m.count) numbers and its v \(optimizer.v.count)")
         try require(optimizer.step >= 0, "the optimizer's step is negative")
         // One update per step at most: a count past the run's is a hand-edited or foreign state, and the next update
         // adds one, which would overflow at Int.max.
